@@ -1,0 +1,103 @@
+"""The list envelope of DESIGN.md: {"<plural>": [...], "total", "page", "per_page", "total_pages"}.
+
+Accepts page/per_page (specs 000, 001) and limit/offset (specs 002, 003, 004) on every list; per_page
+and limit are capped at MAX_PER_PAGE. The key of the list is the view's `results_key`, else the
+model's plural name ("leads", "campaigns"...).
+"""
+
+import math
+from collections import OrderedDict
+
+from django.conf import settings
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from apps.core.exceptions import QueryValidationError
+
+MAX_PER_PAGE = 100
+
+
+def _int_param(request, name: str, *, minimum: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryValidationError({name: [f"'{raw}' is not a whole number."]}) from None
+    if value < minimum:
+        raise QueryValidationError({name: [f"Must be at least {minimum}."]})
+    return value
+
+
+class StandardPagination(BasePagination):
+    max_per_page = MAX_PER_PAGE
+
+    def results_key(self, view) -> str:
+        key = getattr(view, "results_key", None)
+        if key:
+            return key
+        queryset = getattr(view, "queryset", None)
+        if queryset is not None:
+            return str(queryset.model._meta.verbose_name_plural).replace(" ", "_")
+        return "results"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.key = self.results_key(view)
+        default = settings.REST_FRAMEWORK.get("PAGE_SIZE") or 10
+        limit = _int_param(request, "limit", minimum=1)
+        offset = _int_param(request, "offset", minimum=0)
+        if limit is not None or offset is not None:
+            self.per_page = min(limit or default, self.max_per_page)
+            self.offset = offset or 0
+            self.page = self.offset // self.per_page + 1
+            self.style = "offset"
+        else:
+            self.per_page = min(_int_param(request, "per_page", minimum=1) or default, self.max_per_page)
+            self.page = _int_param(request, "page", minimum=1) or 1
+            self.offset = (self.page - 1) * self.per_page
+            self.style = "page"
+        self.total = queryset.count()
+        return list(queryset[self.offset : self.offset + self.per_page])
+
+    def get_paginated_response(self, data):
+        body = OrderedDict(
+            [
+                (self.key, data),
+                ("total", self.total),
+                ("page", self.page),
+                ("per_page", self.per_page),
+                ("total_pages", math.ceil(self.total / self.per_page) if self.total else 0),
+            ]
+        )
+        if self.style == "offset":
+            body["limit"] = self.per_page
+            body["offset"] = self.offset
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": [getattr(self, "schema_key", "results"), "total", "page", "per_page", "total_pages"],
+            "properties": {
+                getattr(self, "schema_key", "results"): schema,
+                "total": {"type": "integer", "example": 25},
+                "page": {"type": "integer", "example": 1},
+                "per_page": {"type": "integer", "example": 10},
+                "total_pages": {"type": "integer", "example": 3},
+                "limit": {"type": "integer", "description": "present when limit/offset was used"},
+                "offset": {"type": "integer", "description": "present when limit/offset was used"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        def param(name: str, description: str) -> dict:
+            return {"name": name, "required": False, "in": "query", "description": description,
+                    "schema": {"type": "integer"}}  # fmt: skip
+
+        return [
+            param("page", "Page number (1-based)."),
+            param("per_page", f"Items per page (default 10, max {MAX_PER_PAGE})."),
+            param("limit", f"Alternative to per_page: items to return (max {MAX_PER_PAGE})."),
+            param("offset", "Alternative to page: items to skip."),
+        ]

@@ -1,0 +1,29 @@
+"""The demo seed is idempotent and gives the documented logins."""
+
+from django.core.management import call_command
+
+from apps.tenants.models import Tenant, User
+
+
+def test_it_seeds_the_demo_tenant_and_logins_once(db, api_client):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    tenant = Tenant.objects.get(slug="demo")
+    assert tenant.name == "Demo"
+    owner = User.objects.get(email="demo@leadvoice.dev")
+    assert owner.tenant == tenant and owner.role == "owner" and owner.is_staff
+    assert User.objects.filter(email="ops@leadvoice.dev", is_superuser=True, tenant=None).count() == 1
+    resp = api_client.post(
+        "/api/v1/auth/login/", {"email": "demo@leadvoice.dev", "password": "leadvoice-demo"}, format="json"
+    )
+    assert resp.status_code == 200
+
+
+def test_reseeding_keeps_what_people_changed(db):
+    call_command("seed_demo")
+    owner = User.objects.get(email="demo@leadvoice.dev")
+    owner.set_password("my-own-password-now")
+    owner.save()
+    call_command("seed_demo")
+    owner.refresh_from_db()
+    assert owner.check_password("my-own-password-now")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class TenantsConfig(AppConfig):
+    """Tenants, their users and API keys: who may do what, and for whom."""
+
+    name = "apps.tenants"
+    label = "tenants"
+    verbose_name = "Tenants and access"

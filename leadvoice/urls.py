@@ -1,0 +1,34 @@
+"""Top-level routes: admin, the versioned API, its schema and docs, health probes.
+Provider webhooks (/webhooks/...) join with the telephony issue."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from apps.core import health
+
+admin.site.site_header = "LeadVoice back office"
+admin.site.site_title = "LeadVoice"
+admin.site.index_title = "Leads, campaigns, calls"
+
+api_v1 = [
+    path("", include("apps.tenants.api.urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^health/?$", health.health, name="health"),
+    re_path(r"^health/live/?$", health.live, name="health-live"),
+    re_path(r"^health/ready/?$", health.ready, name="health-ready"),
+]
+
+handler400 = "apps.core.exceptions.handler400"
+handler403 = "apps.core.exceptions.handler403"
+handler404 = "apps.core.exceptions.handler404"
+handler500 = "apps.core.exceptions.handler500"
