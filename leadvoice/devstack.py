@@ -248,6 +248,19 @@ def _wait_ready(url: str, procs: dict[str, subprocess.Popen], timeout: float = 1
     return False
 
 
+def _wait_worker(env: dict[str, str], name: str, procs: dict[str, subprocess.Popen], timeout: float = 60) -> bool:
+    """The banner promises a working system: wait until the worker answers a broker ping."""
+    ping = [sys.executable, "-m", "celery", "-A", "leadvoice.celery", "inspect", "ping", "-d", name, "--timeout", "2"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(proc.poll() is not None for proc in procs.values()):
+            return False
+        if subprocess.run(ping, cwd=BASE_DIR, env=env, capture_output=True, check=False).returncode == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def command_run() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
@@ -278,11 +291,12 @@ def _run_processes(stack: EmbeddedServices, *, host: str, port: int, base_url: s
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "seed_demo")
     py = sys.executable
+    worker_name = f"worker-{os.getpid()}@{socket.gethostname()}"
     commands = {
         "web": [py, "-m", "uvicorn", "leadvoice.asgi:application", "--host", host, "--port", str(port),
                 "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "3"],
         "worker": [py, "-m", "celery", "-A", "leadvoice.celery", "worker", "-l", "INFO", "--concurrency", "2",
-                   "-n", f"worker-{os.getpid()}@%h"],
+                   "-n", worker_name],
         "beat": [py, "-m", "celery", "-A", "leadvoice.celery", "beat", "-l", "INFO",
                  "-s", str(stack.root / "celerybeat-schedule")],
     }  # fmt: skip
@@ -292,6 +306,9 @@ def _run_processes(stack: EmbeddedServices, *, host: str, port: int, base_url: s
         threading.Thread(target=_pump, args=(name, proc.stdout, lock), daemon=True).start()
     if not _wait_ready(f"{base_url}/health/ready", procs):
         _log("the web server never became ready; stopping")
+        return 1
+    if not _wait_worker(env, worker_name, procs):
+        _log("the Celery worker never answered; stopping")
         return 1
     _banner(base_url, time.monotonic() - started)
     while True:
