@@ -24,6 +24,20 @@ BASE_DIR = Path(__file__).resolve().parent
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty Django cache (throttle counters, token denylist). Only our own
+    prefix is removed: the same Redis carries Celery's queues, which FLUSHDB would destroy."""
+    yield
+    from django.conf import settings
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def acme(db):
     return Tenant.objects.create(name="Acme", slug="acme", tier=Tier.GROWTH, status=TenantStatus.ACTIVE)

@@ -222,3 +222,26 @@ def test_register_refuses_bad_input_field_by_field(api_client, db, field, value)
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["loc"] == ["body", field]
     assert not User.objects.exists()
+
+
+# Throttling -------------------------------------------------------------------------------------
+def test_sign_in_is_throttled_per_address_with_the_envelope(api_client, alice, monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    address = {"REMOTE_ADDR": "203.0.113.77"}
+    for _ in range(3):
+        assert (
+            api_client.post(LOGIN, {"email": "alice@acme.test", "password": "x"}, format="json", **address).status_code
+            == 401
+        )
+    resp = api_client.post(LOGIN, {"email": "alice@acme.test", "password": PASSWORD}, format="json", **address)
+    assert resp.status_code == 429
+    assert resp.json()["code"] == "RATE_LIMIT_EXCEEDED"
+    assert int(resp["Retry-After"]) > 0
+    # another address is not affected
+    other = {"REMOTE_ADDR": "203.0.113.78"}
+    assert (
+        api_client.post(LOGIN, {"email": "alice@acme.test", "password": PASSWORD}, format="json", **other).status_code
+        == 200
+    )
