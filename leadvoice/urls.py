@@ -14,6 +14,7 @@ admin.site.index_title = "Leads, campaigns, calls"
 
 api_v1 = [
     path("", include("apps.tenants.api.urls")),
+    path("", include("apps.leads.api.urls")),
 ]
 
 urlpatterns = [

@@ -5,6 +5,7 @@ and limit are capped at MAX_PER_PAGE. The key of the list is the view's `results
 model's plural name ("leads", "campaigns"...).
 """
 
+import json
 import math
 from collections import OrderedDict
 
@@ -28,6 +29,20 @@ def _int_param(request, name: str, *, minimum: int) -> int | None:
     if value < minimum:
         raise QueryValidationError({name: [f"Must be at least {minimum}."]})
     return value
+
+
+def count_rows(queryset, exact_limit: int | None) -> tuple[int, bool]:
+    """(total, is_estimate). With a limit, count exactly only up to it (an index-only scan of at most
+    limit+1 rows) and above it report the planner's estimate: an exact COUNT over a million rows costs
+    more than the page itself. Large tenants see `total_is_estimate: true` in the list envelope."""
+    if exact_limit is None:
+        return queryset.count(), False
+    capped = queryset.order_by().values("pk")[: exact_limit + 1].count()
+    if capped <= exact_limit:
+        return capped, False
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    estimate = int(plan[0]["Plan"]["Plan Rows"]) if isinstance(plan, list) else 0
+    return max(estimate, capped), True
 
 
 class StandardPagination(BasePagination):
@@ -57,7 +72,7 @@ class StandardPagination(BasePagination):
             self.page = _int_param(request, "page", minimum=1) or 1
             self.offset = (self.page - 1) * self.per_page
             self.style = "page"
-        self.total = queryset.count()
+        self.total, self.total_is_estimate = count_rows(queryset, getattr(view, "exact_count_limit", None))
         return list(queryset[self.offset : self.offset + self.per_page])
 
     def get_paginated_response(self, data):
@@ -70,6 +85,8 @@ class StandardPagination(BasePagination):
                 ("total_pages", math.ceil(self.total / self.per_page) if self.total else 0),
             ]
         )
+        if self.total_is_estimate:
+            body["total_is_estimate"] = True
         if self.style == "offset":
             body["limit"] = self.per_page
             body["offset"] = self.offset
@@ -87,6 +104,7 @@ class StandardPagination(BasePagination):
                 "total_pages": {"type": "integer", "example": 3},
                 "limit": {"type": "integer", "description": "present when limit/offset was used"},
                 "offset": {"type": "integer", "description": "present when limit/offset was used"},
+                "total_is_estimate": {"type": "boolean", "description": "present (true) when total is an estimate"},
             },
         }
 

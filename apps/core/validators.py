@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 
 
 @cache
-def _time_zones() -> frozenset[str]:
+def time_zone_names() -> frozenset[str]:
+    """Every IANA zone name this machine's tz database knows."""
     return frozenset(zoneinfo.available_timezones())
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in _time_zones():
+    if value not in time_zone_names():
         raise ValidationError(
             f"'{value}' is not an IANA time zone name (for example America/New_York).", code="invalid"
         )

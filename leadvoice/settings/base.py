@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -40,6 +41,9 @@ INSTALLED_APPS = [
     "channels",
     "apps.core",
     "apps.tenants",
+    "apps.campaigns",
+    "apps.agents",
+    "apps.leads",
 ]
 
 MIDDLEWARE = [
@@ -135,7 +139,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StandardPagination",
     "PAGE_SIZE": 10,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -175,6 +179,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "apps.leads.choices.LeadStatus",
+        "ImportStatusEnum": "apps.leads.models.ImportStatus",
+        "TenantStatusEnum": "apps.tenants.choices.TenantStatus",
+    },
 }
 
 # Celery -----------------------------------------------------------------------------------------
@@ -247,3 +256,17 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
     },
 }
+
+# Leads --------------------------------------------------------------------------------------------
+LEAD_IMPORT_SYNC_MAX_BYTES = env.int("LEAD_IMPORT_SYNC_MAX_BYTES", default=10 * 1024 * 1024)
+LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=2_000_000)
+LEAD_IMPORT_BATCH_SIZE = env.int("LEAD_IMPORT_BATCH_SIZE", default=5000)
+# A workbook is refused before it is opened when it would expand past this (zip bombs).
+LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024)
+LEAD_IMPORT_XLSX_MAX_RATIO = env.int("LEAD_IMPORT_XLSX_MAX_RATIO", default=200)
+# Lists count exactly up to this many rows, then report a flagged planner estimate (total_is_estimate).
+LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
+# Uploads bigger than Django's in-memory limit go to a temporary file, never into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)

@@ -125,10 +125,6 @@ class LogoutSerializer(RefreshSerializer):
     """The refresh token to end (its access tokens are refused from now on too)."""
 
 
-class MessageSerializer(serializers.Serializer):
-    message = serializers.CharField()
-
-
 # Users -----------------------------------------------------------------------------------------
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()

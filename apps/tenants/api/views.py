@@ -9,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
+from apps.core.serializers import MessageSerializer
 from apps.core.viewsets import TenantScopedViewSet
 from apps.tenants import services, tokens
 from apps.tenants.api import serializers as s
@@ -85,7 +86,7 @@ class LogoutView(APIView):
     tenant_scoped = False
     tenant_scope_reason = "authentication: ends the caller's own session"
 
-    @extend_schema(request=s.LogoutSerializer, responses={200: s.MessageSerializer}, tags=["auth"])
+    @extend_schema(request=s.LogoutSerializer, responses={200: MessageSerializer}, tags=["auth"])
     def post(self, request):
         if not isinstance(request.user, User):
             raise exceptions.PermissionDenied("API keys have no session to end; revoke the key instead.")

@@ -1,0 +1,262 @@
+"""Lead, its timeline (LeadActivity), the do-not-call list and import jobs."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Replace
+
+from apps.core.models import TenantOwnedModel, TenantQuerySet
+from apps.core.validators import validate_time_zone
+from apps.leads.choices import (
+    ActivityType,
+    Disposition,
+    InterestLevel,
+    LeadStage,
+    LeadStatus,
+    TimezoneSource,
+)
+
+
+class LeadQuerySet(TenantQuerySet):
+    def alive(self):
+        """Not soft-deleted: what every API and the dialer see."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class Lead(TenantOwnedModel):
+    """A person to call. Spec 000's contract (phone_e164, first_name, custom_fields, schedule_at,
+    status, disposition, attempts_count) plus the richer fields of specs 001-004.
+
+    Three lifecycle fields, never merged (DESIGN.md): `status` is the dialer's, `stage` the sales
+    pipeline's, `disposition` the last call's outcome.
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="leads")  # fmt: skip
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="leads",
+                              help_text="The AI agent that calls this lead (spec 000's agent_id).")  # fmt: skip
+    assigned_to = models.ForeignKey(
+        "agents.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_leads",
+        help_text="The human agent who owns the lead.",
+    )  # fmt: skip
+
+    # Who
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=150, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    niche = models.CharField(max_length=100, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
+                                         validators=[MinValueValidator(0)])  # fmt: skip
+    company_size = models.CharField(max_length=50, blank=True)
+    preferred_language = models.CharField(max_length=35, blank=True)
+
+    # How to reach them
+    phone_e164 = models.CharField(max_length=16, help_text="The number we dial, E.164.")
+    phone_raw = models.CharField(max_length=64, blank=True, help_text="The number as it was given.")
+    phone_national = models.CharField(max_length=17, blank=True, help_text="National significant number (search).")
+    phone_region = models.CharField(max_length=2, blank=True)
+    phone_type = models.CharField(max_length=24, blank=True)
+    alternate_phone = models.CharField(max_length=16, blank=True)
+
+    # Where
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    timezone_source = models.CharField(max_length=10, choices=TimezoneSource.choices, default=TimezoneSource.UNKNOWN)
+
+    # Where it came from and what we know
+    source = models.CharField(max_length=100, blank=True)
+    source_details = models.TextField(blank=True)
+    priority = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)],
+                                                help_text="1 (highest) to 5.")  # fmt: skip
+    interest_level = models.CharField(max_length=10, choices=InterestLevel.choices, blank=True)
+    lead_score = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    score_breakdown = models.JSONField(default=dict, blank=True)
+    is_hot_lead = models.BooleanField(default=False)
+    pain_points = ArrayField(models.TextField(), default=list, blank=True)
+    requirements = ArrayField(models.TextField(), default=list, blank=True)
+    tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+
+    # Lifecycle
+    status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    sub_status = models.CharField(max_length=50, blank=True)
+    stage = models.CharField(max_length=12, choices=LeadStage.choices, default=LeadStage.NEW)
+    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    do_not_call = models.BooleanField(default=False)
+
+    # Calling
+    next_call_at = models.DateTimeField(null=True, blank=True, help_text="When the dialer may call (schedule_at).")
+    best_time_to_call = models.TimeField(null=True, blank=True)
+    attempts_count = models.PositiveIntegerField(default=0)
+    last_call_at = models.DateTimeField(null=True, blank=True)
+
+    # Outcome
+    conversion_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                           validators=[MinValueValidator(0)])  # fmt: skip
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Soft delete: hidden everywhere, kept here.")
+
+    # Full-text search over names, email, company and the number's digits (plain tsvector + GIN: the
+    # embedded PostgreSQL has no pg_trgm). Terms match as prefixes, so "415 555" finds +14155552671.
+    search_document = models.GeneratedField(
+        expression=SearchVector(
+            "first_name", "last_name", "email", "company_name", "phone_national",
+            Replace("phone_e164", models.Value("+"), models.Value("")), config="simple",
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )  # fmt: skip
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One live lead per phone per campaign; per agent for agent-only leads; per tenant otherwise.
+            models.UniqueConstraint(
+                fields=["tenant", "campaign", "phone_e164"], name="lead_unique_phone_per_campaign",
+                condition=Q(deleted_at__isnull=True, campaign__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "agent", "phone_e164"], name="lead_unique_phone_per_agent",
+                condition=Q(deleted_at__isnull=True, campaign__isnull=True, agent__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "phone_e164"], name="lead_unique_phone_unassigned",
+                condition=Q(deleted_at__isnull=True, campaign__isnull=True, agent__isnull=True),
+            ),
+            models.CheckConstraint(condition=Q(status__in=LeadStatus.values), name="lead_status_valid"),
+            models.CheckConstraint(condition=Q(stage__in=LeadStage.values), name="lead_stage_valid"),
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=5), name="lead_priority_1_5"),
+            models.CheckConstraint(condition=Q(lead_score__lte=100), name="lead_score_0_100"),
+        ]  # fmt: skip
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="lead_tenant_created",
+                         condition=Q(deleted_at__isnull=True)),
+            models.Index(fields=["tenant", "status", "-created_at"], name="lead_tenant_status",
+                         condition=Q(deleted_at__isnull=True)),
+            models.Index(fields=["tenant", "campaign", "status"], name="lead_tenant_campaign",
+                         condition=Q(deleted_at__isnull=True)),
+            models.Index(fields=["tenant", "agent"], name="lead_tenant_agent", condition=Q(deleted_at__isnull=True)),
+            models.Index(fields=["tenant", "assigned_to"], name="lead_tenant_assignee",
+                         condition=Q(deleted_at__isnull=True)),
+            models.Index(fields=["tenant", "phone_e164"], name="lead_tenant_phone"),
+            models.Index(fields=["tenant", "next_call_at"], name="lead_dialable",
+                         condition=Q(deleted_at__isnull=True, do_not_call=False, status__in=["new", "scheduled"])),
+            GinIndex(fields=["search_document"], name="lead_search"),
+            GinIndex(fields=["tags"], name="lead_tags"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.full_name or 'Lead'} ({self.phone_e164})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class LeadActivity(TenantOwnedModel):
+    """The lead's timeline and audit trail: what happened, when, and who did it."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    activity_type = models.CharField(max_length=32, default=ActivityType.CUSTOM)
+    description = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")  # fmt: skip
+    actor_label = models.CharField(max_length=100, blank=True, help_text="api-key:lv_…, import, system…")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "lead activities"
+        indexes = [models.Index(fields=["lead", "-created_at"], name="leadactivity_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} on {self.lead_id}"
+
+
+class DncSource(models.TextChoices):
+    MANUAL = "manual", "Entered by staff"
+    API = "api", "API"
+    IMPORT = "import", "File upload"
+    LEAD_REQUEST = "lead_request", "The person asked"
+    CALL = "call", "During a call"
+
+
+class DoNotCallEntry(TenantOwnedModel):
+    """A number the tenant must never call. Checked on create, on import and before every dial."""
+
+    phone_e164 = models.CharField(max_length=16)
+    reason = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=20, choices=DncSource.choices, default=DncSource.MANUAL)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")  # fmt: skip
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "do-not-call entry"
+        verbose_name_plural = "do-not-call entries"
+        constraints = [models.UniqueConstraint(fields=["tenant", "phone_e164"], name="dnc_unique_phone")]
+
+    def __str__(self) -> str:
+        return self.phone_e164
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ImportMode(models.TextChoices):
+    PARTIAL = "partial", "Partial: good rows in, bad rows reported"
+    ATOMIC = "atomic", "Atomic: all rows or none"
+
+
+class ImportJob(TenantOwnedModel):
+    """A lead import: the file, how to read it, and (as it runs) its progress and results."""
+
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    file_format = models.CharField(max_length=10, blank=True)
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")  # fmt: skip
+    agent = models.ForeignKey("agents.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    field_mapping = models.JSONField(default=dict, blank=True)
+    default_values = models.JSONField(default=dict, blank=True)
+    default_region = models.CharField(max_length=2, blank=True)
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.PARTIAL)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    rows_processed = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    error_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")  # fmt: skip
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.original_name or self.pk} ({self.status})"

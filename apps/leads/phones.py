@@ -1,0 +1,116 @@
+"""Phone numbers: parse what people type into E.164, refuse what is not a real number for its
+region, and derive a time zone from the number when none is given."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumberType, is_number_type_geographical, national_significant_number
+from phonenumbers import timezone as number_timezones
+from phonenumbers.phonenumberutil import _number_type_helper
+
+from apps.leads.choices import TimezoneSource
+
+_TYPE_NAMES = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+
+class PhoneError(ValueError):
+    """A number we cannot call. The message is written for the person who typed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    e164: str
+    region: str  # ISO 3166 alpha-2 of the number
+    kind: str  # mobile, fixed_line, toll_free...
+    national: str  # national significant number, digits only
+    timezone: str  # IANA zone derived from the number ("" when unknown)
+    timezone_source: str  # TimezoneSource: number (exact), guess (first of several), unknown
+
+
+def _clean(raw) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # Excel stores 4155552671 as 4155552671.0
+    text = str(raw).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if text.startswith("00") and text[2:3].isdigit():
+        text = "+" + text[2:]  # international prefix written the European way
+    return text
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str, region: str) -> Phone:
+    try:
+        number = phonenumbers.parse(text, region or None)
+    except phonenumbers.NumberParseException:
+        if not text.startswith("+") and not region:
+            raise PhoneError(f"Invalid phone number format: {text} (no country code and no default region)") from None
+        raise PhoneError(f"Invalid phone number format: {text}") from None
+    # The costly part of phonenumbers is matching the number against its region's patterns; do it once
+    # (number_type) and derive validity and the time zone from that one answer.
+    number_region = phonenumbers.region_code_for_number(number)
+    kind = PhoneNumberType.UNKNOWN
+    if number_region:
+        # number_type() would look the region up again; ask the region's metadata directly.
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, number_region)
+        kind = _number_type_helper(national_significant_number(number), metadata)
+    if kind == PhoneNumberType.UNKNOWN:
+        raise PhoneError(
+            f"Invalid phone number: {text} is not a valid number for {number_region or region or 'any region'}"
+        )
+    if is_number_type_geographical(kind, number.country_code):
+        zones = number_timezones.time_zones_for_geographical_number(number)
+    else:
+        zones = number_timezones._country_level_time_zones_for_number(number)  # the public twin re-derives the type
+    zones = [_canonical_zone(z) for z in zones if z != "Etc/Unknown"]
+    if not zones:
+        zone, source = "", TimezoneSource.UNKNOWN
+    else:
+        zone, source = zones[0], (TimezoneSource.NUMBER if len(zones) == 1 else TimezoneSource.GUESS)
+    return Phone(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        region=number_region, kind=_TYPE_NAMES.get(kind, "unknown"), timezone=zone, timezone_source=source,
+        national=national_significant_number(number),
+    )  # fmt: skip
+
+
+def normalize_phone(raw, region: str = "") -> Phone:
+    """Parse `raw` (E.164, national formats with the default `region`, Excel numeric cells, 00-prefixed
+    international numbers). Raises PhoneError with a message naming the number."""
+    text = _clean(raw)
+    if not text:
+        raise PhoneError("Phone number is required")
+    if len(text) > 40:
+        raise PhoneError(f"Invalid phone number format: {text[:40]}…")
+    return _parse(text, (region or "").upper())
+
+
+def timezone_for_number(e164: str) -> tuple[str, str]:
+    """(IANA zone, TimezoneSource) for a stored number: exact when its prefix has one zone (US area
+    codes do), the first of several as a guess when it does not, ("", unknown) when nothing is known."""
+    phone = normalize_phone(e164)
+    return phone.timezone, phone.timezone_source
+
+
+# phonenumbers still uses a few zone names that the IANA database has renamed; keep the current ones.
+_ZONE_RENAMES = {"Asia/Calcutta": "Asia/Kolkata", "Asia/Saigon": "Asia/Ho_Chi_Minh", "Asia/Katmandu": "Asia/Kathmandu",
+                 "Asia/Rangoon": "Asia/Yangon", "Europe/Kiev": "Europe/Kyiv"}  # fmt: skip
+
+
+def _canonical_zone(zone: str) -> str:
+    return _ZONE_RENAMES.get(zone, zone)
