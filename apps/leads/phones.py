@@ -70,9 +70,8 @@ def _parse(text: str, region: str) -> Phone:
         metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, number_region)
         kind = _number_type_helper(national_significant_number(number), metadata)
     if kind == PhoneNumberType.UNKNOWN:
-        raise PhoneError(
-            f"Invalid phone number: {text} is not a valid number for {number_region or region or 'any region'}"
-        )
+        where = number_region or region or "any region"
+        raise PhoneError(f"Invalid phone number format: {text} (not a valid number for {where})")
     if is_number_type_geographical(kind, number.country_code):
         zones = number_timezones.time_zones_for_geographical_number(number)
     else:

@@ -148,6 +148,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env("THROTTLE_AUTH_RATE", default="20/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # ?format= belongs to the endpoints (exports: csv or xlsx), not to DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SIMPLE_JWT = {

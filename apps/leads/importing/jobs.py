@@ -70,15 +70,15 @@ def import_job_run(*, job_id) -> None:
         logger.exception("import job %s failed", job.pk)
         _finish(job, status=ImportStatus.FAILED, message=f"Internal error: {type(exc).__name__}", code="INTERNAL_ERROR")
         raise
+    job.file.delete(save=False)  # spec 003: the file goes once processed
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.COMPLETED, finished_at=timezone.now(), rows_processed=outcome.total,
+        status=ImportStatus.COMPLETED, finished_at=timezone.now(), rows_processed=outcome.total, file="",
         results={**outcome.counts(), "rolled_back": outcome.rolled_back, "errors_truncated": outcome.errors_truncated},
         errors=outcome.errors,
     )  # fmt: skip
-    job.file.delete(save=False)  # spec 003: the file goes once processed
 
 
 def _finish(job: ImportJob, *, status: str, message: str, code: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), error_message=message,
-                                               results={"error_code": code})  # fmt: skip
     job.file.delete(save=False)
+    ImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), error_message=message,
+                                               results={"error_code": code}, file="")  # fmt: skip
