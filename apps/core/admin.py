@@ -14,6 +14,36 @@ def user_role(request) -> str | None:
     return getattr(request.user, "role", None)
 
 
+def _role_allows(request, roles) -> bool:
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user.tenant_id) and (roles is None or user_role(request) in roles)
+
+
+class ReadOnlyTenantInline(admin.TabularInline):
+    """A read-only inline (timelines, histories) visible to whoever may view the parent."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    view_roles: frozenset | None = OPERATOR_ROLES
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _role_allows(request, self.view_roles)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Base ModelAdmin for tenant-owned models."""
 
@@ -21,12 +51,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     change_roles: frozenset | None = OPERATOR_ROLES
 
     def _allowed(self, request, roles) -> bool:
-        user = request.user
-        if not (user.is_active and user.is_staff):
-            return False
-        if user.is_superuser:
-            return True
-        return bool(user.tenant_id) and (roles is None or user_role(request) in roles)
+        return _role_allows(request, roles)
 
     def has_module_permission(self, request) -> bool:
         return self._allowed(request, self.view_roles)

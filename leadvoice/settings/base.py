@@ -272,3 +272,5 @@ LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
 # Uploads bigger than Django's in-memory limit go to a temporary file, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports neutralise = + - @ like the API's
+IMPORT_EXPORT_USE_TRANSACTIONS = True
