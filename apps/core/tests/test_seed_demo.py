@@ -27,3 +27,19 @@ def test_reseeding_keeps_what_people_changed(db):
     call_command("seed_demo")
     owner.refresh_from_db()
     assert owner.check_password("my-own-password-now")
+
+
+def test_the_demo_has_leads_a_campaign_and_agents(db):
+    from apps.agents.models import Agent
+    from apps.campaigns.models import Campaign
+    from apps.leads.models import DoNotCallEntry, Lead
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    tenant = Tenant.objects.get(slug="demo")
+    assert Lead.objects.for_tenant(tenant).count() == 200
+    assert Campaign.objects.for_tenant(tenant).count() == 1
+    assert Agent.objects.for_tenant(tenant).count() == 2
+    assert DoNotCallEntry.objects.for_tenant(tenant).count() == 2
+    assert Lead.objects.for_tenant(tenant).filter(status="dnc").count() == 2
+    assert Lead.objects.for_tenant(tenant).filter(is_hot_lead=True).exists()
