@@ -99,6 +99,14 @@ class EmbeddedServices:
         statements = [f"ALTER SYSTEM SET {key} = '{value}';" for key, value in tuning.items()]
         statements.append("SELECT pg_reload_conf();")
         self._pg.psql("\n".join(statements))
+        if self.profile != "test" and "512MB" not in self._pg.psql("SHOW shared_buffers;"):
+            # The default 128 MB cannot hold a million-lead table's hot indexes; takes a restart, once.
+            from pgserver._commands import pg_ctl
+
+            self._pg.psql("ALTER SYSTEM SET shared_buffers = '512MB';")
+            socket_dir = self._pg.get_postmaster_info().socket_dir
+            args = ["-w", "-m", "fast", "restart", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(self._pg.log)]
+            pg_ctl(args, pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=30)
         exists = self._pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
         if "1 row" not in exists:
             self._pg.psql(f"CREATE DATABASE {DATABASE_NAME};")

@@ -6,16 +6,17 @@ manager offers `for_tenant()`. API code reaches tenant-owned rows only through
 escapes either.
 """
 
-import uuid
 from typing import Self
 
 from django.db import models
 
+from apps.core.ids import uuid7
+
 
 class BaseModel(models.Model):
-    """UUID primary key (ids are not guessable or countable) and creation/update times."""
+    """UUID primary key (time-ordered version 7: not guessable, cheap to index) and timestamps."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

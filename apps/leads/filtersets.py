@@ -25,7 +25,10 @@ def search_leads(queryset, value: str, *, region: str = ""):
     digits = re.sub(r"\D", "", value)
     if len(digits) >= 7:
         with contextlib.suppress(PhoneError):
-            condition |= Q(phone_e164=normalize_phone(value, region).e164)
+            e164 = normalize_phone(value, region).e164
+            # Through the search index (the number's digits are a term of it), checked exactly.
+            exact = SearchQuery(e164.lstrip("+"), search_type="raw", config="simple")
+            condition |= Q(search_document=exact, phone_e164=e164)
     terms = [t for t in (_TERM_JUNK.sub("", term) for term in value.replace("-", " ").split()) if t]
     if terms:
         raw = " & ".join(f"{term}:*" for term in terms[:8])

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,7 @@ _LIST_SPLIT = re.compile(r"\s*[,;|]\s*")
 _MONEY_JUNK = re.compile(r"[\s$€£¥,_]")
 
 
+@lru_cache(maxsize=4096)  # a file has a handful of distinct column names, seen on every row
 def canonical_key(key: str) -> str:
     """The field a column or JSON key names: ours, a spec document's alias, or itself (a custom field)."""
     k = str(key).strip().lower().replace(" ", "_").replace("-", "_")

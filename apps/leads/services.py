@@ -329,10 +329,12 @@ def leads_bulk_assign(*, tenant, actor: Actor, ids: list, assignee) -> int:
 def _apply_dnc_to_leads(*, tenant, phones: list[str], actor: Actor) -> int:
     """Every live lead with one of these numbers becomes do_not_call (status dnc unless in a call:
     the dialer checks the flag before it dials and when the call ends)."""
-    leads = list(
-        Lead.objects.for_tenant(tenant).alive().filter(phone_e164__in=phones, do_not_call=False)
-        .values_list("pk", "status")
-    )  # fmt: skip
+    leads = []
+    for start in range(0, len(phones), 500):
+        leads += list(
+            Lead.objects.for_tenant(tenant).alive().with_phones(phones[start : start + 500]).filter(do_not_call=False)
+            .values_list("pk", "status")
+        )  # fmt: skip
     if not leads:
         return 0
     pks = [pk for pk, _ in leads]

@@ -1,7 +1,6 @@
 """Tenant, User and ApiKey."""
 
 import hashlib
-import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -10,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from apps.core.ids import uuid7
 from apps.core.models import BaseModel, TenantOwnedModel
 from apps.core.validators import validate_e164, validate_region, validate_time_zone
 from apps.tenants.choices import ApiKeyScope, Role, TenantStatus, Tier
@@ -76,7 +76,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email. Belongs to one tenant with one role; platform staff
     (superusers) belong to none. Emails are unique across the platform, case-insensitively."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-case; the sign-in name.")
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)

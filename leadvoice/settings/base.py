@@ -86,8 +86,16 @@ def database_config(config: dict) -> dict:
     if not config.get("HOST") and "host" in config.get("OPTIONS", {}):
         # postgresql://user@/db?host=/path, the form the embedded server gives
         config["HOST"] = config["OPTIONS"].pop("host")
-    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
-    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+    options = config.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    if env.bool("DATABASE_POOL", default=False):
+        # psycopg's pool (Django 5.1+): a new PostgreSQL connection costs a process fork, several
+        # milliseconds per request otherwise. Pooled connections are not also persistent.
+        options["pool"] = {"min_size": env.int("DATABASE_POOL_MIN", default=2),
+                           "max_size": env.int("DATABASE_POOL_MAX", default=10), "timeout": 10}  # fmt: skip
+        config["CONN_MAX_AGE"] = 0
+    else:
+        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     config["CONN_HEALTH_CHECKS"] = True
     return config
 

@@ -265,3 +265,64 @@ def test_bad_mapping_and_defaults_are_400(api_client_for, alice):
 def test_no_file(api_client_for, alice):
     resp = api_client_for(alice).post(IMPORT, {}, format="multipart")
     assert resp.status_code == 400 and resp.json()["code"] == "NO_FILE"
+
+
+# The engine's own paths -------------------------------------------------------------------------
+def test_many_batches_through_the_writer_thread(acme, campaign, settings):
+    from apps.leads.importing.engine import ImportSpec, import_leads
+    from apps.leads.importing.readers import open_rows
+
+    settings.LEAD_IMPORT_BATCH_SIZE = 7
+    rows = "phone,first_name,tags,notes\n" + "".join(
+        f'+1415555{n:04d},Név {n},"a,b","tab\there\\ and ""quotes"""\n' for n in range(100, 150)
+    )
+    outcome = import_leads(open_rows(io.BytesIO(rows.encode()), "x.csv"), ImportSpec(tenant=acme, campaign=campaign))
+    assert outcome.counts() == {"total": 50, "valid": 50, "invalid": 0, "duplicates": 0, "dnc": 0, "inserted": 50}
+    lead = Lead.objects.get(phone_e164="+14155550123")
+    assert (lead.first_name, lead.tags, lead.notes) == ("Név 123", ["a", "b"], 'tab\there\\ and "quotes"')
+    assert LeadActivity.objects.filter(activity_type="imported").count() == 50
+
+
+def test_a_phone_taken_after_the_check_is_a_duplicate_not_an_error(acme, campaign, make_lead, monkeypatch):
+    """The writer skips the duplicate probe for a scope that was empty when the import began; a lead
+    written meanwhile meets the unique index, and the batch is redone with ON CONFLICT DO NOTHING."""
+    from apps.leads.importing import engine
+    from apps.leads.importing.readers import open_rows
+
+    original = engine._Writer._prepare
+
+    def prepare_before_the_race(self):
+        original(self)
+        self.scope_has_leads = False  # as if the check ran before make_lead below
+
+    make_lead(campaign=campaign, phone="+14155550201")
+    monkeypatch.setattr(engine._Writer, "_prepare", prepare_before_the_race)
+    rows = b"phone\n+14155550200\n+14155550201\n+14155550202\n"
+    outcome = engine.import_leads(
+        open_rows(io.BytesIO(rows), "x.csv"), engine.ImportSpec(tenant=acme, campaign=campaign)
+    )
+    assert (outcome.inserted, outcome.duplicates, outcome.valid) == (2, 1, 2)
+    assert outcome.errors[0]["row"] == 3
+    assert Lead.objects.filter(campaign=campaign).count() == 3
+
+
+def test_the_fast_nanp_path_agrees_with_phonenumbers():
+    import random
+
+    import phonenumbers
+
+    from apps.leads.phones import PhoneError, normalize_phone
+
+    rng = random.Random(11)
+    samples = [f"+1{rng.randint(2_000_000_000, 9_999_999_999)}" for _ in range(1500)]
+    samples += [f"({rng.randint(100, 999)}) {rng.randint(100, 999)}-{rng.randint(1000, 9999)}" for _ in range(1500)]
+    for raw in samples:
+        expected = phonenumbers.parse(raw, "US")
+        try:
+            ours = normalize_phone(raw, "US")
+        except PhoneError:
+            assert not phonenumbers.is_valid_number(expected), raw
+            continue
+        assert phonenumbers.is_valid_number(expected), raw
+        assert ours.e164 == phonenumbers.format_number(expected, phonenumbers.PhoneNumberFormat.E164)
+        assert ours.region == phonenumbers.region_code_for_number(expected)

@@ -1,0 +1,312 @@
+"""Leads at scale (issue 3):
+
+1. import: a generated 100,000-row, 10-column CSV with mixed phone formats (E.164, US national with
+   dashes and brackets, UK, Indian, ~5% junk) POSTed to /api/v1/leads/import/ on a real ASGI server
+   (uvicorn, 2 workers) with normalisation, dedupe and DNC scrub: rows/s end to end and the server's
+   peak memory during the import;
+2. the same file through django-import-export's admin import path (LeadResource.import_data, row by
+   row), and the ratio between the two;
+3. listing on a tenant with 1,000,000 leads (among other tenants): GET /api/v1/leads/?per_page=50,
+   with a filter and with a search, 4 concurrent keep-alive clients on loopback: p50/p99 and req/s.
+"""
+
+import csv
+import io
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from bench.harness import percentiles
+
+NAME = "leads"
+BASE_DIR = Path(__file__).resolve().parent.parent
+BIG_TENANT = "bench-big"
+
+
+# Data -----------------------------------------------------------------------------------------------
+def make_csv(rows: int, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["first_name", "last_name", "phone", "email", "company", "title", "city", "state", "source", "notes"]
+    )
+    for n in range(rows):
+        kind = rng.random()
+        if kind < 0.05:
+            phone = rng.choice(["n/a", "12345", "555-01", "call me", "+1 (000) 000-0000"])
+        elif kind < 0.35:
+            phone = f"+1{rng.choice(['212', '415', '312', '617', '206'])}{rng.randint(2000000, 9999999)}"
+        elif kind < 0.55:
+            phone = (
+                f"{rng.choice(['212', '415', '312', '617', '206'])}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}"
+            )
+        elif kind < 0.75:
+            phone = (
+                f"({rng.choice(['212', '415', '312', '617', '206'])}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}"
+            )
+        elif kind < 0.88:
+            phone = f"+44 20 7{rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+        else:
+            phone = f"+91 9{rng.randint(100000000, 999999999)}"
+        writer.writerow([
+            f"First{n}", f"Last{n % 997}", phone, f"person{n}@example.com", f"Company {n % 5000}",
+            rng.choice(["CEO", "CTO", "VP Sales", "Manager"]), rng.choice(["Austin", "Boston", "London"]),
+            rng.choice(["TX", "MA", ""]), rng.choice(["web", "expo", "referral"]), "imported in bench",
+        ])  # fmt: skip
+    return out.getvalue().encode()
+
+
+def ensure_big_tenant(size: int):
+    """A tenant with `size` leads (generated in SQL), two other tenants for company, and an owner."""
+    from django.db import connection
+
+    from apps.campaigns.models import Campaign
+    from apps.leads.models import Lead
+    from apps.tenants.choices import Role
+    from apps.tenants.models import Tenant, User
+
+    tenant, _ = Tenant.objects.get_or_create(slug=BIG_TENANT, defaults={"name": "Bench Big", "default_country": "US"})
+    if not User.objects.filter(email="bench@leadvoice.dev").exists():
+        User.objects.create_user(email="bench@leadvoice.dev", password="bench-password-1", tenant=tenant,
+                                 role=Role.OWNER, is_staff=True)  # fmt: skip
+    campaign, _ = Campaign.objects.get_or_create(tenant=tenant, name="Bench list", defaults={"default_country": "US"})
+    have = Lead.objects.for_tenant(tenant).count()
+    if have >= size:
+        return tenant, campaign
+    others = [
+        Tenant.objects.get_or_create(slug=f"bench-other-{n}", defaults={"name": f"Other {n}"})[0] for n in range(2)
+    ]
+    started = time.monotonic()
+    for target, count, offset in [(tenant, size - have, have), *[(t, 50_000, 0) for t in others]]:
+        if target is not tenant and Lead.objects.for_tenant(target).exists():
+            continue
+        target_campaign = (
+            campaign if target is tenant else Campaign.objects.get_or_create(tenant=target, name="Other")[0]
+        )
+        _generate(connection, target, target_campaign, count, offset)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE leads_lead")
+    print(f"   generated leads in {time.monotonic() - started:.0f}s", flush=True)
+    return tenant, campaign
+
+
+def _generate(connection, tenant, campaign, count: int, offset: int) -> None:
+    from apps.leads.models import Lead
+
+    special = {
+        "tenant_id": "%(tenant)s", "campaign_id": "%(campaign)s",
+        "first_name": "(ARRAY['John','Jane','Ana','Ravi','Mei','Omar','Tom','Aisha','Ken','Sara'])[1 + i %% 10]",
+        "last_name": "'Name' || (i %% 9973)", "email": "'lead' || i || '@example.com'",
+        "company_name": "'Company ' || (i %% 20000)", "phone_e164": "'+1' || (2002000000 + i)::text",
+        "phone_national": "(2002000000 + i)::text", "phone_region": "'US'", "phone_type": "'fixed_line_or_mobile'",
+        "timezone": "'America/New_York'", "timezone_source": "'number'",
+        "status": "(ARRAY['new','new','new','scheduled','done','failed'])[1 + i %% 6]",
+        "stage": "(ARRAY['new','contacted','qualified','converted','lost'])[1 + i %% 5]",
+        "source": "(ARRAY['web','expo','referral','linkedin'])[1 + i %% 4]",
+        "city": "(ARRAY['Austin','Boston','Denver','Miami','Seattle'])[1 + i %% 5]",
+        "priority": "1 + i %% 5", "lead_score": "i %% 101", "is_hot_lead": "(i %% 101) > 85",
+        "next_call_at": "now() + ((i %% 1000) || ' minutes')::interval",
+        "created_at": "now() - (i || ' seconds')::interval", "updated_at": "now()",
+    }  # fmt: skip
+    columns, expressions = [], []
+    for field in Lead._meta.concrete_fields:
+        if field.column in ("id", "search_document"):
+            continue
+        columns.append(f'"{field.column}"')
+        if field.column in special:
+            expressions.append(special[field.column])
+        else:
+            expressions.append(_sql_literal(field.get_default()))
+    sql = (f'INSERT INTO leads_lead (id, {", ".join(columns)}) SELECT gen_random_uuid(), {", ".join(expressions)} '
+           f"FROM generate_series(%(start)s, %(stop)s) AS i")  # fmt: skip
+    chunk = 250_000
+    with connection.cursor() as cursor:
+        for start in range(offset + 1, offset + count + 1, chunk):
+            stop = min(start + chunk - 1, offset + count)
+            cursor.execute(sql, {"tenant": str(tenant.pk), "campaign": str(campaign.pk), "start": start, "stop": stop})
+            print(f"   {tenant.slug}: {stop - offset}/{count} leads", flush=True)
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "'{}'"
+    if isinstance(value, dict):
+        return "'{}'::jsonb"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# Server ---------------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """uvicorn on loopback with the project's ASGI app, 2 workers (one per core of this machine)."""
+
+    def __init__(self, workers: int = 2):
+        self.port = _free_port()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadvoice.settings.local", "LOG_LEVEL": "WARNING",
+               "DATABASE_POOL": "true", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "leadvoice.asgi:application", "--port", str(self.port), "--workers",
+             str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
+            cwd=BASE_DIR, env=env,
+        )  # fmt: skip
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.base}/health/live", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("uvicorn did not start")
+
+    def rss(self) -> int:
+        try:
+            parent = psutil.Process(self.proc.pid)
+            return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+        except psutil.Error:
+            return 0
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _token(base: str) -> str:
+    resp = requests.post(f"{base}/api/v1/auth/login/", json={"email": "bench@leadvoice.dev",
+                                                             "password": "bench-password-1"}, timeout=30)  # fmt: skip
+    resp.raise_for_status()
+    return resp.json()["access_token"]
+
+
+# Benchmarks -------------------------------------------------------------------------------------------
+def bench_import(server: Server, token: str, content: bytes, rows: int, campaign_id: str) -> dict:
+    peak = [server.rss()]
+    baseline = peak[0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], server.rss())
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    resp = requests.post(f"{server.base}/api/v1/leads/import/", headers={"Authorization": f"Bearer {token}"},
+                         files={"file": ("bench.csv", content, "text/csv")}, data={"campaign_id": campaign_id},
+                         timeout=600)  # fmt: skip
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    resp.raise_for_status()
+    results = resp.json()["results"]
+    return {"rows": rows, "file_mb": round(len(content) / 1e6, 2), "seconds": round(seconds, 2),
+            "rows_per_second": round(rows / seconds), "results": results,
+            "server_rss_before_mb": round(baseline / 1e6, 1), "server_rss_peak_mb": round(peak[0] / 1e6, 1),
+            "server_rss_growth_mb": round((peak[0] - baseline) / 1e6, 1)}  # fmt: skip
+
+
+def bench_admin_import(tenant, content: bytes, rows: int) -> dict:
+    import tablib
+    from django.db import transaction
+
+    from apps.campaigns.models import Campaign
+    from apps.leads.resources import LeadResource
+
+    campaign = Campaign.objects.create(tenant=tenant, name=f"Admin import {time.time():.0f}", default_country="US")
+    dataset = tablib.Dataset().load(content.decode(), format="csv")
+    resource = LeadResource(tenant=tenant, campaign=campaign)
+    started = time.perf_counter()
+    with transaction.atomic():
+        result = resource.import_data(dataset, dry_run=False, raise_errors=False, use_transactions=True)
+    seconds = time.perf_counter() - started
+    totals = dict(result.totals)
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
+            "totals": {k: v for k, v in totals.items() if v}}  # fmt: skip
+
+
+def bench_list(server: Server, token: str, path: str, *, clients: int = 4, per_client: int = 150) -> dict:
+    samples: list[float] = []
+    lock = threading.Lock()
+    errors = [0]
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(5):
+            session.get(f"{server.base}{path}", timeout=30)
+        local = []
+        for _ in range(per_client):
+            started = time.perf_counter()
+            resp = session.get(f"{server.base}{path}", timeout=30)
+            local.append((time.perf_counter() - started) * 1000)
+            if resp.status_code != 200:
+                errors[0] += 1
+        with lock:
+            samples.extend(local)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    body = requests.get(f"{server.base}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+    return {
+        "path": path, "clients": clients, **percentiles(samples),
+        "requests_per_second": round(len(samples) / seconds), "errors": errors[0], "total": body.get("total"),
+        "total_is_estimate": body.get("total_is_estimate", False),
+    }  # fmt: skip
+
+
+def run(*, quick: bool) -> dict:
+    big_size = 100_000 if quick else 1_000_000
+    import_rows = 20_000 if quick else 100_000
+    tenant, _ = ensure_big_tenant(big_size)
+    content = make_csv(import_rows)
+    figures: dict = {"big_tenant_leads": big_size}
+    server = Server()
+    try:
+        token = _token(server.base)
+        from apps.campaigns.models import Campaign
+
+        import_campaign = Campaign.objects.create(tenant=tenant, name=f"Import {time.time():.0f}", default_country="US")
+        figures["import_api"] = bench_import(server, token, content, import_rows, str(import_campaign.id))
+        per_client = 50 if quick else 150
+        figures["list_plain"] = bench_list(server, token, "/api/v1/leads/?per_page=50", per_client=per_client)
+        figures["list_filtered"] = bench_list(server, token, "/api/v1/leads/?per_page=50&status=new&city=Boston",
+                                              per_client=per_client)  # fmt: skip
+        figures["list_search"] = bench_list(
+            server, token, "/api/v1/leads/?per_page=50&search=jane", per_client=per_client
+        )
+    finally:
+        server.stop()
+    figures["import_admin"] = bench_admin_import(tenant, content, import_rows)
+    figures["import_speedup_vs_admin"] = round(
+        figures["import_api"]["rows_per_second"] / max(1, figures["import_admin"]["rows_per_second"]), 1
+    )
+    return figures
