@@ -32,16 +32,21 @@ def _int_param(request, name: str, *, minimum: int) -> int | None:
 
 
 def count_rows(queryset, exact_limit: int | None) -> tuple[int, bool]:
-    """(total, is_estimate). With a limit, count exactly only up to it (an index-only scan of at most
-    limit+1 rows) and above it report the planner's estimate: an exact COUNT over a million rows costs
-    more than the page itself. Large tenants see `total_is_estimate: true` in the list envelope."""
+    """(total, is_estimate). Without a limit, an exact COUNT. With one, the planner's estimate is
+    asked first (a millisecond): above the limit it is the answer, flagged; otherwise rows are
+    counted exactly, reading at most limit+1 of them, and the estimate stands in only if that count
+    reaches the limit (the planner guessed low). An exact COUNT over a million leads costs more than the
+    page itself; a broad search cannot even stop early (its index hands back every match at once)."""
     if exact_limit is None:
         return queryset.count(), False
-    capped = queryset.order_by().values("pk")[: exact_limit + 1].count()
+    base = queryset.order_by()
+    plan = json.loads(base.explain(format="json"))
+    estimate = int(plan[0]["Plan"]["Plan Rows"]) if isinstance(plan, list) else 0
+    if estimate > exact_limit:
+        return estimate, True
+    capped = base.values("pk")[: exact_limit + 1].count()
     if capped <= exact_limit:
         return capped, False
-    plan = json.loads(queryset.order_by().explain(format="json"))
-    estimate = int(plan[0]["Plan"]["Plan Rows"]) if isinstance(plan, list) else 0
     return max(estimate, capped), True
 
 

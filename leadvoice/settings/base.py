@@ -276,7 +276,7 @@ LEAD_IMPORT_BATCH_SIZE = env.int("LEAD_IMPORT_BATCH_SIZE", default=5000)
 LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024)
 LEAD_IMPORT_XLSX_MAX_RATIO = env.int("LEAD_IMPORT_XLSX_MAX_RATIO", default=200)
 # Lists count exactly up to this many rows, then report a flagged planner estimate (total_is_estimate).
-LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
+LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=2_000)
 # Uploads bigger than Django's in-memory limit go to a temporary file, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)

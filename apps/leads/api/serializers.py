@@ -23,6 +23,18 @@ RELATION_KEYS = {
 }  # fmt: skip
 
 
+# What lead_to_dict reads: lists fetch just these columns, as plain rows.
+LEAD_LIST_FIELDS = (
+    "id", "campaign_id", "agent_id", "assigned_to_id", "first_name", "last_name", "phone_e164", "phone_raw",
+    "phone_region", "phone_type", "alternate_phone", "email", "company_name", "job_title", "industry", "niche",
+    "annual_revenue", "company_size", "preferred_language", "address", "city", "state", "country", "postal_code",
+    "timezone", "timezone_source", "source", "source_details", "priority", "interest_level", "lead_score",
+    "score_breakdown", "is_hot_lead", "pain_points", "requirements", "tags", "custom_fields", "notes", "status",
+    "sub_status", "stage", "disposition", "do_not_call", "next_call_at", "best_time_to_call", "attempts_count",
+    "last_call_at", "conversion_value", "converted_at", "created_at", "updated_at",
+)  # fmt: skip
+
+
 def lead_to_dict(lead: Lead) -> dict[str, Any]:
     """The API's lead. Built by hand: a list page renders 100 of these, and DRF's field machinery
     costs several times more per object."""
