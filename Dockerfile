@@ -12,6 +12,7 @@ COPY . .
 RUN DJANGO_SECRET_KEY=build-only-placeholder-build-only-placeholder-0123456789 \
     DJANGO_ALLOWED_HOSTS=build DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
     python manage.py collectstatic --noinput
+RUN mkdir -p /media && chown leadvoice /media
 USER leadvoice
 EXPOSE 8000
 CMD ["uvicorn", "leadvoice.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", \

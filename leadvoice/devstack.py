@@ -295,6 +295,7 @@ def _run_processes(stack: EmbeddedServices, *, host: str, port: int, base_url: s
     env = stack.env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "leadvoice.settings.local")
     env.setdefault("PUBLIC_BASE_URL", base_url)
+    env.setdefault("DATABASE_POOL", "true")
     env["PYTHONUNBUFFERED"] = "1"
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "seed_demo")

@@ -37,11 +37,11 @@ def count_rows(queryset, exact_limit: int | None) -> tuple[int, bool]:
     counted exactly, reading at most limit+1 of them, and the estimate stands in only if that count
     reaches the limit (the planner guessed low). An exact COUNT over a million leads costs more than the
     page itself; a broad search cannot even stop early (its index hands back every match at once)."""
-    if exact_limit is None:
+    if exact_limit is None or queryset.query.is_empty():
         return queryset.count(), False
     base = queryset.order_by()
-    plan = json.loads(base.explain(format="json"))
-    estimate = int(plan[0]["Plan"]["Plan Rows"]) if isinstance(plan, list) else 0
+    plan = json.loads(base.explain(format="json") or "[]")
+    estimate = int(plan[0]["Plan"]["Plan Rows"]) if plan else 0
     if estimate > exact_limit:
         return estimate, True
     capped = base.values("pk")[: exact_limit + 1].count()

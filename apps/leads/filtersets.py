@@ -4,7 +4,9 @@ import contextlib
 import re
 
 import django_filters
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
+from django.db import connection, transaction
 from django.db.models import Q
 
 from apps.core.exceptions import QueryValidationError
@@ -33,7 +35,20 @@ def search_leads(queryset, value: str, *, region: str = ""):
     if terms:
         raw = " & ".join(f"{term}:*" for term in terms[:8])
         condition |= Q(search_document=SearchQuery(raw, search_type="raw", config="simple"))
-    return queryset.filter(condition) if condition else queryset.none()
+    if not condition:
+        return queryset.none()
+    # PostgreSQL cannot estimate how many leads a prefix search matches, and a wrong guess costs
+    # either a scan of the whole book (rare term, walked in date order) or a sort of every match
+    # (common term, collected through the index). So ask the index itself, capped: a few matches
+    # become an id list (exact count, primary-key lookups); many matches keep the plain filter, whose
+    # date-ordered walk finds a page quickly when matches are dense.
+    cap = settings.LIST_EXACT_COUNT_LIMIT
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+        ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1])
+    if len(ids) <= cap:
+        return queryset.filter(pk__in=ids) if ids else queryset.none()
+    return queryset.filter(condition)
 
 
 class StatusWordFilter(django_filters.CharFilter):

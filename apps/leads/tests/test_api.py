@@ -350,3 +350,15 @@ def test_agents_work_leads_but_cannot_delete_bulk_export_or_import(api_client_fo
         == 403
     )
     assert client.post(f"{LEADS}csv-import/").status_code == 403
+
+
+def test_search_gives_the_same_answer_for_few_and_many_matches(api_client_for, alice, make_lead, settings):
+    for n in range(5):
+        make_lead(first_name="Zed", last_name=f"Common{n}", phone=f"+1415555{n + 300:04d}")
+    make_lead(first_name="Rare", phone="+14155550399")
+    client = api_client_for(alice)
+    settings.LIST_EXACT_COUNT_LIMIT = 2  # "zed" now counts as a broad term, "rare" as a narrow one
+    broad = client.get(f"{LEADS}?search=zed").json()
+    assert {lead["last_name"] for lead in broad["leads"]} == {f"Common{n}" for n in range(5)}
+    narrow = client.get(f"{LEADS}?search=rare").json()
+    assert [lead["first_name"] for lead in narrow["leads"]] == ["Rare"] and narrow["total"] == 1
