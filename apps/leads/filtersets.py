@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from apps.core.exceptions import QueryValidationError
+from apps.core.filters import LeanFilterSet
 from apps.leads.choices import Disposition, InterestLevel, LeadStage, status_word
 from apps.leads.models import DoNotCallEntry, ImportJob, Lead
 from apps.leads.phones import PhoneError, normalize_phone
@@ -83,7 +84,7 @@ class ScoreFilter(django_filters.NumberFilter):
         return super().filter(qs, value)
 
 
-class LeadFilterSet(django_filters.FilterSet):
+class LeadFilterSet(LeanFilterSet):
     agent_id = django_filters.UUIDFilter(field_name="agent_id")
     campaign_id = django_filters.UUIDFilter(field_name="campaign_id")
     campaign_ids = django_filters.BaseInFilter(field_name="campaign_id")
@@ -124,7 +125,7 @@ class LeadFilterSet(django_filters.FilterSet):
         return search_leads(queryset, value, region=getattr(tenant, "default_country", ""))
 
 
-class DoNotCallFilterSet(django_filters.FilterSet):
+class DoNotCallFilterSet(LeanFilterSet):
     source = django_filters.CharFilter()
     search = django_filters.CharFilter(method="filter_search")
 
@@ -137,7 +138,7 @@ class DoNotCallFilterSet(django_filters.FilterSet):
         return queryset.filter(phone_e164__contains=digits) if digits else queryset
 
 
-class ImportJobFilterSet(django_filters.FilterSet):
+class ImportJobFilterSet(LeanFilterSet):
     status = django_filters.CharFilter()
 
     class Meta:
