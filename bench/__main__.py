@@ -19,6 +19,8 @@ def main() -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadvoice.settings.local")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Benchmarks sign in far more often than a person would; the sign-in throttle has its own tests.
+    os.environ.setdefault("THROTTLE_AUTH_RATE", "100000/min")
     import django
 
     django.setup()

@@ -28,13 +28,22 @@ def percentiles(samples_ms: list[float]) -> dict:
     }
 
 
-def time_calls(fn: Callable[[], object], *, n: int, warmup: int = 10) -> dict:
+def time_calls(fn: Callable[[], object], *, n: int, warmup: int = 10, expect: int | None = 200) -> dict:
+    """Time n calls of fn after a warm-up. A response whose status is not `expect` stops the bench:
+    timing a 429 or a 500 instead of the real work would print a figure that means nothing."""
+
+    def call() -> None:
+        result = fn()
+        status = getattr(result, "status_code", None)
+        if expect is not None and status is not None and status != expect:
+            raise RuntimeError(f"benchmarked call answered {status}, expected {expect}")
+
     for _ in range(warmup):
-        fn()
+        call()
     samples = []
     for _ in range(n):
         started = time.perf_counter()
-        fn()
+        call()
         samples.append((time.perf_counter() - started) * 1000)
     return percentiles(samples)
 

@@ -2,12 +2,12 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadvoice.settings.local")
 
+from leadvoice.handlers import get_http_application
+
 # Django must be set up before anything imports models (the routing below does).
-django_asgi_app = get_asgi_application()
+django_asgi_app = get_http_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

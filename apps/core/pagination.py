@@ -7,6 +7,8 @@ model's plural name ("leads", "campaigns"...).
 
 import json
 import math
+import threading
+import time
 from collections import OrderedDict
 
 from django.conf import settings
@@ -31,23 +33,84 @@ def _int_param(request, name: str, *, minimum: int) -> int | None:
     return value
 
 
-def count_rows(queryset, exact_limit: int | None) -> tuple[int, bool]:
+def with_known_count(queryset, count: int):
+    """Mark a queryset whose row count the caller has just counted (a search that collected its
+    matching ids), so the list need not count again. The mark holds only while the filters are the
+    ones it was made for: a filter added afterwards voids it."""
+    queryset.query.known_count = (count, len(queryset.query.where.children))
+    return queryset
+
+
+def _known_count(queryset) -> int | None:
+    known = getattr(queryset.query, "known_count", None)
+    if known is not None and known[1] == len(queryset.query.where.children):
+        return known[0]
+    return None
+
+
+class EstimateCache:
+    """Recent planner estimates of big lists, per process, for ESTIMATE_TTL seconds.
+
+    Only estimates are kept (a list above the exact limit): paging through a big list, or a
+    dashboard polling it, asks the planner once instead of every request. Exact counts are never
+    cached. The key is what defines the rows: the view, the tenant and every filter parameter. A
+    figure may be ESTIMATE_TTL seconds old (a big list that was just emptied still shows it)."""
+
+    def __init__(self, ttl: float, size: int = 2048):
+        self.ttl, self.size = ttl, size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[1] < time.monotonic():
+                return None
+            return entry[0]
+
+    def put(self, key, estimate: int) -> None:
+        with self._lock:
+            self._entries[key] = (estimate, time.monotonic() + self.ttl)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+ESTIMATE_TTL = 10.0
+estimates = EstimateCache(ttl=ESTIMATE_TTL)
+_PAGING_PARAMS = {"page", "per_page", "limit", "offset", "ordering", "sort", "sort_by", "order", "format"}
+
+
+def count_rows(queryset, exact_limit: int | None, *, cache_key=None) -> tuple[int, bool]:
     """(total, is_estimate). Without a limit, an exact COUNT. With one, the planner's estimate is
     asked first (a millisecond): above the limit it is the answer, flagged; otherwise rows are
     counted exactly, reading at most limit+1 of them, and the estimate stands in only if that count
     reaches the limit (the planner guessed low). An exact COUNT over a million leads costs more than the
     page itself; a broad search cannot even stop early (its index hands back every match at once)."""
+    known = _known_count(queryset)
+    if known is not None:
+        return known, False
     if exact_limit is None or queryset.query.is_empty():
         return queryset.count(), False
-    base = queryset.order_by()
+    cache_key = (cache_key, exact_limit) if cache_key is not None else None
+    cached = estimates.get(cache_key) if cache_key is not None else None
+    if cached is not None:
+        return cached, True
+    base = queryset.order_by().values("pk")  # the plan's row estimate needs no columns
     plan = json.loads(base.explain(format="json") or "[]")
     estimate = int(plan[0]["Plan"]["Plan Rows"]) if plan else 0
-    if estimate > exact_limit:
-        return estimate, True
-    capped = base.values("pk")[: exact_limit + 1].count()
-    if capped <= exact_limit:
-        return capped, False
-    return max(estimate, capped), True
+    if estimate <= exact_limit:
+        capped = base[: exact_limit + 1].count()
+        if capped <= exact_limit:
+            return capped, False
+        estimate = max(estimate, capped)  # the planner guessed low
+    if cache_key is not None:
+        estimates.put(cache_key, estimate)
+    return estimate, True
 
 
 class StandardPagination(BasePagination):
@@ -61,6 +124,13 @@ class StandardPagination(BasePagination):
         if queryset is not None:
             return str(queryset.model._meta.verbose_name_plural).replace(" ", "_")
         return "results"
+
+    @staticmethod
+    def estimate_key(request, view):
+        """What decides the rows of this list: the view, the caller's tenant and the filters."""
+        tenant_id = getattr(getattr(request, "user", None), "tenant_id", None)
+        filters = tuple(sorted((k, tuple(v)) for k, v in request.query_params.lists() if k not in _PAGING_PARAMS))
+        return (type(view).__qualname__ if view is not None else "", str(tenant_id), filters)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.key = self.results_key(view)
@@ -77,7 +147,9 @@ class StandardPagination(BasePagination):
             self.page = _int_param(request, "page", minimum=1) or 1
             self.offset = (self.page - 1) * self.per_page
             self.style = "page"
-        self.total, self.total_is_estimate = count_rows(queryset, getattr(view, "exact_count_limit", None))
+        self.total, self.total_is_estimate = count_rows(
+            queryset, getattr(view, "exact_count_limit", None), cache_key=self.estimate_key(request, view)
+        )
         return list(queryset[self.offset : self.offset + self.per_page])
 
     def get_paginated_response(self, data):

@@ -6,11 +6,13 @@ import re
 import django_filters
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
+from psycopg.errors import QueryCanceled
 
 from apps.core.exceptions import QueryValidationError
 from apps.core.filters import LeanFilterSet
+from apps.core.pagination import with_known_count
 from apps.leads.choices import Disposition, InterestLevel, LeadStage, status_word
 from apps.leads.models import DoNotCallEntry, ImportJob, Lead
 from apps.leads.phones import PhoneError, normalize_phone
@@ -40,15 +42,25 @@ def search_leads(queryset, value: str, *, region: str = ""):
         return queryset.none()
     # PostgreSQL cannot estimate how many leads a prefix search matches, and a wrong guess costs
     # either a scan of the whole book (rare term, walked in date order) or a sort of every match
-    # (common term, collected through the index). So ask the index itself, capped: a few matches
-    # become an id list (exact count, primary-key lookups); many matches keep the plain filter, whose
-    # date-ordered walk finds a page quickly when matches are dense.
+    # (common term, collected through the index). So ask the index itself, capped in rows and in
+    # time: a few matches become an id list (exact count, primary-key lookups); many matches, or a
+    # probe that could not finish in LIST_SEARCH_PROBE_MS (a very common term: the index must
+    # gather every match before it returns one), keep the plain filter, whose date-ordered walk
+    # finds a page quickly when matches are dense.
     cap = settings.LIST_EXACT_COUNT_LIMIT
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
-        ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1])
-    if len(ids) <= cap:
-        return queryset.filter(pk__in=ids) if ids else queryset.none()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off; SET LOCAL statement_timeout = %s",
+                [settings.LIST_SEARCH_PROBE_MS],
+            )
+            ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1])
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, QueryCanceled):
+            raise
+        ids = None
+    if ids is not None and len(ids) <= cap:
+        return with_known_count(queryset.filter(pk__in=ids), len(ids)) if ids else queryset.none()
     return queryset.filter(condition)
 
 

@@ -7,3 +7,6 @@ class TenantsConfig(AppConfig):
     name = "apps.tenants"
     label = "tenants"
     verbose_name = "Tenants and access"
+
+    def ready(self) -> None:
+        from apps.tenants import signals  # noqa: F401 - connects the principal-cache invalidation

@@ -24,10 +24,42 @@ logger = logging.getLogger(__name__)
 
 API_KEY_HEADER = "X-API-Key"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last_used_at at most this often per key
+PRINCIPAL_CACHE_SECONDS = 60  # a backstop: saves and deletes drop the entry at once
 
 
 def access_denylist_key(jti: str) -> str:
     return f"jwt:revoked-access:{jti}"
+
+
+def principal_cache_key(user_id) -> str:
+    return f"auth:principal:{user_id}"
+
+
+# The user and tenant columns a request needs, cached in Redis so that a signed-in request costs one
+# Redis round trip (this and the denylist, in one MGET) instead of that plus a database query. The
+# password hash is never cached: it stays deferred, so a save() of request.user cannot touch it.
+# Any save or delete of the user or the tenant drops the entry (apps.tenants.signals).
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields if f.attname != "password"]
+_TENANT_FIELDS = [f.attname for f in Tenant._meta.concrete_fields]
+
+
+def _principal_to_cache(user: User) -> dict:
+    tenant = user.tenant
+    return {
+        "user": [getattr(user, name) for name in _USER_FIELDS],
+        "tenant": [getattr(tenant, name) for name in _TENANT_FIELDS] if tenant else None,
+    }
+
+
+def _principal_from_cache(entry) -> User | None:
+    try:
+        if len(entry["user"]) != len(_USER_FIELDS) or (entry["tenant"] and len(entry["tenant"]) != len(_TENANT_FIELDS)):
+            return None  # written by another version of the models: reload
+        user = User.from_db("default", _USER_FIELDS, entry["user"])
+        user.tenant = Tenant.from_db("default", _TENANT_FIELDS, entry["tenant"]) if entry["tenant"] else None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return user
 
 
 class TenantJWTAuthentication(JWTAuthentication):
@@ -35,21 +67,32 @@ class TenantJWTAuthentication(JWTAuthentication):
 
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
+        user_id = token.get(jwt_settings.USER_ID_CLAIM)
+        if user_id is None:
+            raise InvalidToken("Token contained no recognizable user identification.")
         jti = token.get("jti")
+        keys = [principal_cache_key(user_id), *([access_denylist_key(jti)] if jti else [])]
         try:
-            revoked = jti and cache.get(access_denylist_key(jti))
+            found = cache.get_many(keys)
         except Exception:  # Redis down: keep serving; a revoked token lives at most its short lifetime
             logger.warning("access-token denylist unavailable; accepting token", exc_info=True)
-            revoked = False
-        if revoked:
+            found = {}
+        if jti and found.get(access_denylist_key(jti)):
             raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
+        self._cached_principal = found.get(principal_cache_key(user_id))
         return token
 
     def get_user(self, validated_token):
         user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)
-        if user_id is None:
-            raise InvalidToken("Token contained no recognizable user identification.")
-        user = User.objects.select_related("tenant").filter(pk=user_id).first()
+        cached = getattr(self, "_cached_principal", None)
+        user = _principal_from_cache(cached) if cached else None
+        if user is None or str(user.pk) != str(user_id):
+            user = User.objects.select_related("tenant").filter(pk=user_id).first()
+            if user is not None:
+                try:
+                    cache.set(principal_cache_key(user_id), _principal_to_cache(user), timeout=PRINCIPAL_CACHE_SECONDS)
+                except Exception:
+                    logger.warning("principal cache unavailable", exc_info=True)
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User not found or inactive.", code="user_inactive")
         if user.tenant_id:

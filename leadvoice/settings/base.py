@@ -106,7 +106,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.SharedPoolRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "lv",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -151,7 +151,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.core.renderers.FastJSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env("THROTTLE_AUTH_RATE", default="20/min")},
@@ -277,6 +277,9 @@ LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED",
 LEAD_IMPORT_XLSX_MAX_RATIO = env.int("LEAD_IMPORT_XLSX_MAX_RATIO", default=200)
 # Lists count exactly up to this many rows, then report a flagged planner estimate (total_is_estimate).
 LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=2_000)
+# How long a lead search may spend collecting its matches through the index before it treats the
+# term as a common one (docs/api.md, "Search"); 0 means no limit.
+LIST_SEARCH_PROBE_MS = env.int("LIST_SEARCH_PROBE_MS", default=10)
 # Uploads bigger than Django's in-memory limit go to a temporary file, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)

@@ -3,8 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.campaigns.models import Campaign
+from apps.core.pagination import count_rows, estimates, with_known_count
 from apps.leads.models import DoNotCallEntry, Lead, LeadActivity
 
 LEADS = "/api/v1/leads/"
@@ -223,6 +227,33 @@ def test_a_large_book_reports_a_flagged_estimate(api_client_for, alice, book, se
     assert body["total"] >= 3
 
 
+def test_a_big_lists_estimate_is_asked_once_per_filter_and_tenant_while_exact_counts_never_are(
+    api_client_for, alice, charlie, book, make_lead, globex, settings
+):
+    estimates.clear()
+    client = api_client_for(alice)
+    settings.LIST_EXACT_COUNT_LIMIT = 2
+
+    def explains(path: str, as_client=client) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            body = as_client.get(path).json()
+        assert body["total_is_estimate"] is True
+        return sum("EXPLAIN" in q["sql"] for q in queries.captured_queries)
+
+    assert explains(f"{LEADS}?page=1") == 1
+    assert explains(f"{LEADS}?page=2&per_page=1") == 0  # paging the same list: the estimate is reused
+    assert explains(f"{LEADS}?min_score=5") == 1  # another filter: other rows, asked anew
+    make_lead(tenant=globex, phone="+14155550901")
+    make_lead(tenant=globex, phone="+14155550902")
+    make_lead(tenant=globex, phone="+14155550903")
+    assert explains(LEADS, api_client_for(charlie)) == 1  # another tenant never sees this one's figure
+    settings.LIST_EXACT_COUNT_LIMIT = 2_000  # under the limit every request counts afresh
+    assert client.get(LEADS).json()["total"] == 3
+    Lead.objects.filter(tenant=alice.tenant).first().delete()
+    exact = client.get(LEADS).json()
+    assert exact["total"] == 2 and "total_is_estimate" not in exact
+
+
 def test_list_query_count_does_not_grow_with_the_page(api_client_for, alice, book, django_assert_max_num_queries):
     client = api_client_for(alice)
     with django_assert_max_num_queries(4):  # user, capped count, page (+ the savepoint-free auth)
@@ -362,3 +393,46 @@ def test_search_gives_the_same_answer_for_few_and_many_matches(api_client_for, a
     assert {lead["last_name"] for lead in broad["leads"]} == {f"Common{n}" for n in range(5)}
     narrow = client.get(f"{LEADS}?search=rare").json()
     assert [lead["first_name"] for lead in narrow["leads"]] == ["Rare"] and narrow["total"] == 1
+
+
+def test_a_narrow_search_counts_its_matches_once(api_client_for, alice, make_lead):
+    make_lead(first_name="Rare", phone="+14155550399")
+    make_lead(first_name="Other", phone="+14155550398")
+    client = api_client_for(alice)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(f"{LEADS}?search=rare").json()
+    assert body["total"] == 1 and "total_is_estimate" not in body
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "COUNT(" not in sql and "EXPLAIN" not in sql  # the probe's id list is the count
+
+
+def test_a_known_count_is_void_once_another_filter_is_added(make_lead):
+    for n in range(3):
+        make_lead(phone=f"+1415555{n + 500:04d}", city="Austin" if n else "Boston")
+    marked = with_known_count(Lead.objects.all(), 3)
+    assert count_rows(marked, 2_000) == (3, False)
+    assert count_rows(marked.filter(city="Boston"), 2_000) == (1, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_search_probe_cut_short_by_its_time_limit_gives_the_same_page(api_client_for, alice, acme, settings):
+    from bench.leads import _generate
+
+    campaign = Campaign.objects.create(tenant=acme, name="Big list")
+    _generate(connection, acme, campaign, 30_000, 0)  # every last name starts with "Name"
+    client = api_client_for(alice)
+    settings.LIST_EXACT_COUNT_LIMIT = 100_000  # the probe may collect every match...
+    settings.LIST_SEARCH_PROBE_MS = 0
+
+    def page_and_plan():
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(f"{LEADS}?search=name&per_page=20").json()
+        page_query = queries.captured_queries[-1]["sql"]
+        return body, "@@" in page_query  # the page read through the search condition, not an id list
+
+    collected, walked_in_date_order = page_and_plan()
+    assert collected["total"] == 30_000 and not walked_in_date_order
+    settings.LIST_SEARCH_PROBE_MS = 1  # ...unless it runs out of time: then the walk in date order
+    walked, walked_in_date_order = page_and_plan()
+    assert walked_in_date_order and walked["total"] == 30_000
+    assert [lead["id"] for lead in walked["leads"]] == [lead["id"] for lead in collected["leads"]]
