@@ -1,10 +1,20 @@
-"""Agent (the fields leads need today; the agents issue completes it)."""
+"""Who talks: AI voice agents and human agents in the browser softphone, and their groups.
+
+Both kinds share a name, a time zone, working hours per weekday and an active flag. An AI agent
+carries its voice, language, prompt and default script, and the business hours and retry policy
+spec 000 gives it (a lead created with only agent_id is dialed under them). A human agent is a
+user with a phone, a group, a concurrency limit and a presence (available, busy, offline, break).
+"""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from apps.core.models import TenantOwnedModel
-from apps.core.validators import validate_time_zone
+from apps.core.validators import validate_e164, validate_time_zone
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
 class AgentKind(models.TextChoices):
@@ -12,20 +22,80 @@ class AgentKind(models.TextChoices):
     HUMAN = "human", "Human agent"
 
 
-class Agent(TenantOwnedModel):
-    """Who talks: an AI voice agent (spec 000's agent_id) or a human in the browser softphone."""
+class Presence(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    BUSY = "busy", "Busy"
+    OFFLINE = "offline", "Offline"
+    BREAK = "break", "On a break"
+
+
+class AgentGroup(TenantOwnedModel):
+    """A team of human agents; progressive, predictive and preview campaigns ring a group."""
 
     name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=10, choices=AgentKind.choices, default=AgentKind.AI)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="agents"
-    )
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=models.Q(kind__in=AgentKind.values), name="agent_kind_valid")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="agentgroup_unique_name")]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Agent(TenantOwnedModel):
+    """An AI voice agent (spec 000's agent_id) or a human in the browser softphone (spec 004)."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=AgentKind.choices, default=AgentKind.AI)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # {"monday": [{"start": "09:00", "end": "17:00"}, ...], ...}: several ranges a day; a day that
+    # is missing or empty is not worked. Normalised and validated by apps.agents.hours.
+    working_hours = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    # AI agents ---------------------------------------------------------------------------------
+    voice_id = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=16, default="en-US")
+    voice_gender = models.CharField(max_length=16, blank=True)
+    system_prompt = models.TextField(blank=True)
+    default_script = models.TextField(blank=True)
+    max_attempts = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Retry policy for leads dialed under this agent (spec 000).",
+    )  # fmt: skip
+    retry_delay_minutes = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+
+    # Human agents ------------------------------------------------------------------------------
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="agents"
+    )
+    phone = models.CharField(max_length=16, blank=True, validators=[validate_e164])
+    email = models.EmailField(blank=True)
+    group = models.ForeignKey(AgentGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="agents")
+    max_concurrent_calls = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    status = models.CharField(max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    current_calls = models.PositiveSmallIntegerField(default=0)
+    total_calls_handled = models.PositiveIntegerField(default=0)
+    total_talk_seconds = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AgentKind.values), name="agent_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=Presence.values), name="agent_status_valid"),
+            models.UniqueConstraint(
+                fields=["tenant", "user"], condition=Q(user__isnull=False), name="agent_one_per_user"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"], name="agent_tenant_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_ai(self) -> bool:
+        return self.kind == AgentKind.AI
