@@ -193,6 +193,10 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "apps.leads.choices.LeadStatus",
         "ImportStatusEnum": "apps.leads.models.ImportStatus",
         "TenantStatusEnum": "apps.tenants.choices.TenantStatus",
+        # low/medium/high: a lead's interest level and a campaign's priority share one enum
+        "LevelEnum": "apps.leads.choices.InterestLevel",
+        "CampaignStatusEnum": "apps.campaigns.models.CampaignStatus",
+        "PresenceEnum": "apps.agents.models.Presence",
     },
 }
 
@@ -213,6 +217,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "apps.core.tasks.heartbeat", "schedule": 15.0},
+    # Scheduled campaigns start and complete at their schedule edges (within this many seconds).
+    "campaigns-advance-schedules": {
+        "task": "apps.campaigns.tasks.advance_schedules",
+        "schedule": env.float("CAMPAIGN_SCHEDULE_TICK_SECONDS", default=30.0),
+    },
 }
 
 # Internationalisation ---------------------------------------------------------------------------
@@ -285,3 +294,4 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports neutralise = + - @ like the API's
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+
