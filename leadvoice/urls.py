@@ -15,6 +15,7 @@ admin.site.index_title = "Leads, campaigns, calls"
 api_v1 = [
     path("", include("apps.tenants.api.urls")),
     path("", include("apps.leads.api.urls")),
+    path("", include("apps.agents.api.urls")),
 ]
 
 urlpatterns = [
