@@ -2,7 +2,7 @@
 apps.agents.hours, the kind rules of services.agent_kind_errors, presence through agent_set_presence."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
@@ -10,7 +10,6 @@ from apps.agents import services
 from apps.agents.hours import normalize_working_hours
 from apps.agents.models import Agent, AgentGroup, Presence
 from apps.core.admin import ReadOnlyTenantInline, TenantScopedAdmin
-from apps.core.exceptions import ApplicationError
 
 
 class AgentForm(forms.ModelForm):
@@ -79,14 +78,8 @@ class AgentAdmin(TenantScopedAdmin):
         return [(None, first), *self.fieldsets[1:]]
 
     def _set_presence(self, request, queryset, presence: str) -> None:
-        done = 0
-        for agent in queryset:
-            try:
-                services.agent_set_presence(agent=agent, status=presence)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{agent}: {exc.detail}", messages.WARNING)
-        self.message_user(request, f"{done} agent(s) set {presence}.", messages.SUCCESS)
+        self.apply_each(request, queryset, lambda agent: services.agent_set_presence(agent=agent, status=presence),
+                        f"{{count}} agent(s) set {presence}.")  # fmt: skip
 
     @admin.action(description="Set presence: available")
     def set_available(self, request, queryset):
