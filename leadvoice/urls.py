@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.tenants.api.urls")),
     path("", include("apps.leads.api.urls")),
     path("", include("apps.campaigns.api.urls")),
+    path("", include("apps.agents.api.urls")),
 ]
 
 urlpatterns = [

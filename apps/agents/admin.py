@@ -1,11 +1,105 @@
-from django.contrib import admin
+"""Back office for agents and agent groups. The same rules as the API: working hours through
+apps.agents.hours, the kind rules of services.agent_kind_errors, presence through agent_set_presence."""
 
-from apps.agents.models import Agent
-from apps.core.admin import TenantScopedAdmin
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+
+from apps.agents import services
+from apps.agents.hours import normalize_working_hours
+from apps.agents.models import Agent, AgentGroup, Presence
+from apps.core.admin import ReadOnlyTenantInline, TenantScopedAdmin
+
+
+class AgentForm(forms.ModelForm):
+    """The admin's agent form (the fields come from AgentAdmin's fieldsets)."""
+
+    def clean_working_hours(self):
+        try:
+            return normalize_working_hours(self.cleaned_data.get("working_hours"))
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError([f"{day}: {message}" for day, messages_ in exc.message_dict.items()
+                                   for message in messages_]) from None  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        user, group = cleaned.get("user"), cleaned.get("group")
+        errors = services.agent_kind_errors(kind=cleaned.get("kind"), user_id=getattr(user, "pk", None),
+                                            group_id=getattr(group, "pk", None))  # fmt: skip
+        # Staff pick among their tenant's users and groups only; platform staff choose the tenant too.
+        tenant = cleaned.get("tenant")
+        if tenant is not None:
+            if user is not None and user.tenant_id != tenant.pk:
+                errors.setdefault("user", "This user belongs to another tenant.")
+            if group is not None and group.tenant_id != tenant.pk:
+                errors.setdefault("group", "This group belongs to another tenant.")
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class AgentInline(ReadOnlyTenantInline):
+    model = Agent
+    fields = ["name", "status", "is_active", "max_concurrent_calls"]
+    readonly_fields = fields
+    verbose_name_plural = "Agents in this group"
 
 
 @admin.register(Agent)
 class AgentAdmin(TenantScopedAdmin):
-    list_display = ["name", "kind", "user", "timezone", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["name"]
+    form = AgentForm
+    list_display = ["name", "kind", "status", "group", "user", "timezone", "current_calls", "is_active"]
+    list_filter = ["kind", "status", "is_active", "group"]
+    search_fields = ["name", "email", "phone", "user__email"]
+    list_select_related = ["group", "user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["status", "status_changed_at", "last_active_at", "current_calls", "total_calls_handled",
+                       "total_talk_seconds", "created_at", "updated_at"]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["tenant", "name", "kind", "is_active", "timezone", "working_hours"]}),
+        ("AI voice agent", {"fields": ["voice_id", "language", "voice_gender", "system_prompt", "default_script",
+                                       "max_attempts", "retry_delay_minutes"],
+                            "description": "Used when the kind is AI."}),
+        ("Human agent", {"fields": ["user", "phone", "email", "group", "max_concurrent_calls"],
+                         "description": "Used when the kind is human; an AI agent has no user and no group."}),
+        ("Presence and totals", {"fields": ["status", "status_changed_at", "last_active_at", "current_calls",
+                                            "total_calls_handled", "total_talk_seconds", "created_at", "updated_at"]}),
+    ]  # fmt: skip
+    actions = ["set_available", "set_offline"]
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.fieldsets
+        # TenantScopedAdmin hides the tenant from tenant staff.
+        first = dict(self.fieldsets[0][1], fields=[f for f in self.fieldsets[0][1]["fields"] if f != "tenant"])
+        return [(None, first), *self.fieldsets[1:]]
+
+    def _set_presence(self, request, queryset, presence: str) -> None:
+        self.apply_each(request, queryset, lambda agent: services.agent_set_presence(agent=agent, status=presence),
+                        f"{{count}} agent(s) set {presence}.")  # fmt: skip
+
+    @admin.action(description="Set presence: available")
+    def set_available(self, request, queryset):
+        self._set_presence(request, queryset, Presence.AVAILABLE)
+
+    @admin.action(description="Set presence: offline")
+    def set_offline(self, request, queryset):
+        self._set_presence(request, queryset, Presence.OFFLINE)
+
+
+@admin.register(AgentGroup)
+class AgentGroupAdmin(TenantScopedAdmin):
+    list_display = ["name", "agent_count", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "description"]
+    inlines = [AgentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(agent_count=Count("agents"))
+
+    @admin.display(description="agents", ordering="agent_count")
+    def agent_count(self, group: AgentGroup) -> int:
+        return group.agent_count

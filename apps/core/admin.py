@@ -5,8 +5,11 @@ tenant set for them and never sees the field. Rights follow the roles of apps.te
 than Django's per-model permissions, so there is one rulebook for the API and the admin.
 """
 
-from django.contrib import admin
+from collections.abc import Callable, Iterable
 
+from django.contrib import admin, messages
+
+from apps.core.exceptions import ApplicationError
 from apps.tenants.choices import OPERATOR_ROLES
 
 
@@ -67,6 +70,19 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._allowed(request, self.change_roles)
+
+    def apply_each(self, request, objects: Iterable, service: Callable, done: str) -> int:
+        """An admin action's loop: call `service(obj)` for each object, show each refusal
+        (ApplicationError) as a warning and `done` (formatted with {count}) at the end."""
+        count = 0
+        for obj in objects:
+            try:
+                service(obj)
+                count += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{obj}: {exc.detail}", messages.WARNING)
+        self.message_user(request, done.format(count=count), messages.SUCCESS)
+        return count
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
