@@ -2,8 +2,9 @@
 
 Input: spec 004's one range a day, {"monday": {"start": "09:00", "end": "17:00"}}, or several,
 {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]}. Day names in
-any case ("Monday", "MONDAY"); abbreviations are not accepted. Times are "HH:MM" (or "H:MM"), 24-hour;
-"24:00" may end a range (until midnight). A range may not cross midnight: split it across two days.
+any case, full or abbreviated ("Monday", "MON"), as campaigns' working days take them. Times are
+"HH:MM" (or "H:MM"), 24-hour; "24:00" may end a range (until midnight). A range may not cross
+midnight: split it across two days.
 
 Stored: lowercase day -> list of {"start", "end"} "HH:MM" strings, sorted by start. A day given as
 null or [] is kept as [] (not worked that day).
@@ -23,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from apps.core.weekdays import WEEKDAYS, weekday, weekday_of
+
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 END_OF_DAY = 24 * 60
 
@@ -95,8 +97,8 @@ def normalize_working_hours(value) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
     errors: dict[str, list[ValidationError]] = {}
     for key, day_value in value.items():
-        day = key.strip().lower() if isinstance(key, str) else ""
-        if day not in WEEKDAYS:
+        day = weekday(key)
+        if day is None:
             errors[str(key)] = [ValidationError(f"Unknown day '{key}'; use monday to sunday.", code="unknown_day")]
             continue
         if day in out:
@@ -123,7 +125,7 @@ def is_working(agent, at: datetime) -> bool:
         return True  # no hours set: no restriction (see the module docstring)
     local = at.astimezone(ZoneInfo(agent.timezone or "UTC"))
     minute = local.hour * 60 + local.minute + local.second / 60
-    for span in hours.get(WEEKDAYS[local.weekday()], []):
+    for span in hours.get(weekday_of(local), []):
         if _minutes(span["start"], end=False) <= minute < _minutes(span["end"], end=True):
             return True
     return False

@@ -14,8 +14,6 @@ from django.db.models import Q
 from apps.core.models import TenantOwnedModel
 from apps.core.validators import validate_e164, validate_time_zone
 
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
 
 class AgentKind(models.TextChoices):
     AI = "ai", "AI voice agent"

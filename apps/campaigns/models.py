@@ -15,12 +15,11 @@ from django.db.models import Q
 
 from apps.core.models import TenantOwnedModel
 from apps.core.validators import validate_e164, validate_region, validate_time_zone
-
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+from apps.core.weekdays import WEEKDAYS
 
 
 def default_working_days() -> list[str]:
-    return WEEKDAYS[:5]
+    return list(WEEKDAYS[:5])
 
 
 class CampaignStatus(models.TextChoices):

@@ -15,10 +15,8 @@ from dateutil import rrule
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.campaigns.models import WEEKDAYS
+from apps.core.weekdays import WEEKDAYS, weekday, weekday_of
 
-_DAY_ALIASES = {**{day: day for day in WEEKDAYS}, **{day[:3]: day for day in WEEKDAYS},
-                "tues": "tuesday", "thur": "thursday", "thurs": "thursday"}  # fmt: skip
 _ALLOWED_FREQUENCIES = {rrule.DAILY, rrule.WEEKLY, rrule.MONTHLY, rrule.YEARLY}
 _SEARCH_DAYS = 400  # how far ahead next_opening looks before it says "never"
 
@@ -32,7 +30,7 @@ def normalize_working_days(values) -> list[str]:
                               code="invalid")  # fmt: skip
     days = set()
     for value in values:
-        day = _DAY_ALIASES.get(str(value).strip().lower())
+        day = weekday(value)
         if day is None:
             raise ValidationError(f"'{value}' is not a day of the week (Monday ... Sunday).", code="invalid")
         days.add(day)
@@ -125,8 +123,8 @@ def calling_allowed(campaign, at: dt.datetime | None = None) -> Verdict:  # noqa
     day = _window_day(campaign, local)
     if day is None:
         return Verdict(False, "outside calling hours")
-    if WEEKDAYS[day.weekday()] not in (campaign.working_days or WEEKDAYS):
-        return Verdict(False, f"{WEEKDAYS[day.weekday()]} is not a working day")
+    if weekday_of(day) not in (campaign.working_days or WEEKDAYS):
+        return Verdict(False, f"{weekday_of(day)} is not a working day")
     if campaign.recurrence_rule and not _occurs_on(campaign, day):
         return Verdict(False, "not a day of the recurrence")
     return Verdict(True)
@@ -142,7 +140,7 @@ def next_opening(campaign, after: dt.datetime | None = None) -> dt.datetime | No
     local_after = after.astimezone(zone)
     for offset in range(-1, _SEARCH_DAYS):
         day = local_after.date() + dt.timedelta(days=offset)
-        if WEEKDAYS[day.weekday()] not in (campaign.working_days or WEEKDAYS):
+        if weekday_of(day) not in (campaign.working_days or WEEKDAYS):
             continue
         if campaign.recurrence_rule and not _occurs_on(campaign, day):
             continue

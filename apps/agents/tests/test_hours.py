@@ -46,9 +46,17 @@ def test_ranges_may_touch():
 
 
 def test_it_refuses_an_unknown_day():
-    assert refusal({"mon": {"start": "09:00", "end": "17:00"}}) == {
-        "mon": [("Unknown day 'mon'; use monday to sunday.", "unknown_day")]
+    assert refusal({"funday": {"start": "09:00", "end": "17:00"}}) == {
+        "funday": [("Unknown day 'funday'; use monday to sunday.", "unknown_day")]
     }
+
+
+def test_abbreviated_day_names_mean_the_same_day_as_in_campaigns():
+    assert normalize_working_hours({"MON": {"start": "09:00", "end": "17:00"}}) == {
+        "monday": [{"start": "09:00", "end": "17:00"}]
+    }
+    twice = refusal({"mon": {"start": "09:00", "end": "10:00"}, "Monday": {"start": "11:00", "end": "12:00"}})
+    assert twice == {"Monday": [("monday is given twice.", "duplicate_day")]}
 
 
 def test_it_refuses_a_day_given_twice():
