@@ -3,7 +3,8 @@
 Until the calls app (the dialer's Call records) lands, a call is a call_attempt entry of the lead
 timeline (spec 003's manual record, and what the dialer will also write). Definitions:
 - calls_made: call attempts on the campaign's leads;
-- calls_completed: attempts a person answered (any disposition but no_answer, busy, voicemail, failed);
+- calls_completed: attempts a person answered (apps.leads.calls: any outcome but no_answer, busy,
+  voicemail, failed);
 - successful_calls: completed with a good outcome (completed, callback_requested, converted);
 - failed_calls: completed - successful (spec 003: completed = successful + failed);
 - success_rate: successful / completed, in percent;
@@ -15,17 +16,13 @@ import datetime as dt
 import zoneinfo
 from decimal import Decimal
 
-from django.db.models import Avg, Count, IntegerField, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from apps.campaigns.models import Campaign
-from apps.leads.choices import ActivityType, Disposition, LeadStage, LeadStatus
+from apps.leads.calls import ANSWERED, SUCCESSFUL, call_attempts
+from apps.leads.choices import Disposition, LeadStage, LeadStatus
 from apps.leads.models import Lead, LeadActivity
-
-UNANSWERED = [Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOICEMAIL, Disposition.FAILED, ""]
-SUCCESSFUL = [Disposition.COMPLETED, Disposition.CALLBACK_REQUESTED, Disposition.CONVERTED]
 
 
 def _money(value) -> float | None:
@@ -33,9 +30,7 @@ def _money(value) -> float | None:
 
 
 def _calls(campaign: Campaign):
-    return LeadActivity.objects.filter(
-        tenant_id=campaign.tenant_id, lead__campaign=campaign, activity_type=ActivityType.CALL_ATTEMPT
-    ).annotate(outcome=KeyTextTransform("disposition", "metadata"))
+    return call_attempts(LeadActivity.objects.for_tenant(campaign.tenant_id).filter(lead__campaign=campaign))
 
 
 def campaign_stats(campaign: Campaign, now: dt.datetime | None = None) -> dict:
@@ -44,10 +39,10 @@ def campaign_stats(campaign: Campaign, now: dt.datetime | None = None) -> dict:
     midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time.min, tzinfo=zone)
     calls = _calls(campaign).aggregate(
         made=Count("id"),
-        completed=Count("id", filter=~Q(outcome__in=UNANSWERED) & Q(outcome__isnull=False)),
+        completed=Count("id", filter=ANSWERED),
         successful=Count("id", filter=Q(outcome__in=SUCCESSFUL)),
         today=Count("id", filter=Q(created_at__gte=midnight)),
-        talk=Sum(Cast(KeyTextTransform("duration", "metadata"), output_field=IntegerField())),
+        talk=Sum("seconds"),
     )
     leads = (
         Lead.objects.alive()
@@ -71,7 +66,7 @@ def campaign_stats(campaign: Campaign, now: dt.datetime | None = None) -> dict:
         "calls_made": made, "completed_calls": completed, "calls_completed": completed,
         "successful_calls": successful, "failed_calls": completed - successful,
         "success_rate": round(100 * successful / completed, 2) if completed else 0.0,
-        "total_talk_seconds": calls["talk"] or 0,
+        "total_talk_seconds": round(calls["talk"] or 0),
         "cost_per_call": _money(campaign.cost_per_call), "budget": _money(campaign.budget),
         "total_cost": _money(cost) if cost is not None else 0.0, "remaining_budget": _money(remaining_budget),
         "calls_today": calls["today"], "calls_per_day": campaign.calls_per_day,
@@ -96,9 +91,7 @@ def lead_stats(campaign: Campaign) -> dict:
         avg_score=Avg("lead_score"),
         value=Sum("conversion_value"),
     )
-    talk = _calls(campaign).aggregate(
-        avg=Avg(Cast(KeyTextTransform("duration", "metadata"), output_field=IntegerField()))
-    )["avg"]
+    talk = _calls(campaign).aggregate(avg=Avg("seconds"))["avg"]
 
     def breakdown(field: str) -> dict:
         rows = leads.order_by().values(field).annotate(n=Count("id"))

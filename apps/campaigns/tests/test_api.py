@@ -273,3 +273,20 @@ def test_caller_ids_are_the_tenants_own(api_client_for, alice, charlie, acme_num
     assert api_client_for(charlie).get(f"/api/v1/caller-ids/{acme_number.id}/").status_code == 404
     Campaign.objects.filter(pk=ready_campaign.pk).update(caller_id_number=acme_number)
     assert client.delete(f"/api/v1/caller-ids/{acme_number.id}/").status_code == 409  # in use
+
+
+def test_stats_survive_hand_written_call_entries(api_client_for, alice, ready_campaign):
+    """Activities posted through the API may say anything; they count with 0 seconds instead of
+    turning the stats into a 500, and an entry without an outcome counts as answered (as for agents)."""
+    lead = _lead(ready_campaign, "+14155550401")
+    client = api_client_for(alice)
+    for metadata in ({"duration": "2 min", "disposition": "completed"}, {"duration": -5}, {"duration": 30.5}):
+        resp = client.post(f"/api/v1/leads/{lead.id}/activities/",
+                           {"activity_type": "call_attempt", "description": "by hand", "metadata": metadata},
+                           format="json")  # fmt: skip
+        assert resp.status_code == 201, resp.json()
+    stats = client.get(f"{CAMPAIGNS}{ready_campaign.id}/stats/")
+    assert stats.status_code == 200
+    body = stats.json()
+    assert (body["calls_made"], body["completed_calls"], body["total_talk_seconds"]) == (3, 3, 30)
+    assert client.get(f"{CAMPAIGNS}{ready_campaign.id}/lead-stats/").json()["average_call_duration"] == 10.2
