@@ -3,10 +3,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.utils import timezone
 from django.utils.html import format_html_join
 
-from apps.campaigns import lifecycle, schedule, scripts
+from apps.campaigns import lifecycle
 from apps.campaigns.models import CallerId, Campaign, CampaignTransition
 from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyTenantInline, TenantScopedAdmin
@@ -39,33 +38,13 @@ def _lifecycle_action(name: str, description: str):
 
 
 class CampaignAdminForm(forms.ModelForm):
-    """The API's rules in the admin: known placeholders, hours that make sense, real day names."""
+    """Campaign.clean holds the rules; the form only fixes the voicemail URL's default scheme."""
 
     voicemail_drop_url = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = Campaign
         fields = "__all__"  # noqa: DJ007 - the fieldsets below choose what is shown
-
-    def clean_working_days(self):
-        return schedule.normalize_working_days(self.cleaned_data.get("working_days") or [])
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("script_template", "fallback_script", "voicemail_drop_text"):
-            try:
-                scripts.validate_template(cleaned.get(name) or "")
-            except forms.ValidationError as exc:
-                self.add_error(name, exc)
-        start, end = cleaned.get("calling_hours_start"), cleaned.get("calling_hours_end")
-        if start and end and (start == end or (end < start and not cleaned.get("allow_overnight"))):
-            self.add_error("calling_hours_end", "Calling hours must end after they start (or allow overnight).")
-        if cleaned.get("recurrence_rule"):
-            try:
-                schedule.parse_rrule(cleaned["recurrence_rule"], dtstart=timezone.now().replace(tzinfo=None))
-            except forms.ValidationError as exc:
-                self.add_error("recurrence_rule", exc)
-        return cleaned
 
 
 @admin.register(Campaign)

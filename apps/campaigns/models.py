@@ -5,10 +5,12 @@ retry policy per outcome), as whom (caller ID), and who talks (an AI agent or a 
 The status changes only through apps.campaigns.lifecycle, and every change is a CampaignTransition.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -186,6 +188,43 @@ class Campaign(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The rules across fields, for every door (API services, admin): hours that make sense,
+        an ordered schedule, real day names, a valid RRULE, known script placeholders."""
+        from apps.campaigns import schedule, scripts
+
+        errors: dict[str, list] = {}
+
+        def check(name: str, validate) -> None:
+            try:
+                validate()
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
+
+        start, end = self.calling_hours_start, self.calling_hours_end
+        if isinstance(start, dt.time) and isinstance(end, dt.time):
+            if start == end:
+                errors["calling_hours_end"] = ["Calling hours must not start and end at the same time."]
+            elif end < start and not self.allow_overnight:
+                errors["calling_hours_end"] = [
+                    f"Calling hours end ({end:%H:%M}) before they start ({start:%H:%M}); set allow_overnight "
+                    "to call across midnight."
+                ]
+        if self.schedule_start and self.schedule_end and self.schedule_end <= self.schedule_start:
+            errors["schedule_end"] = ["The schedule must end after it starts."]
+
+        def days() -> None:
+            self.working_days = schedule.normalize_working_days(list(self.working_days or []))
+            if not self.working_days:
+                raise ValidationError("At least one working day is needed.")
+
+        check("working_days", days)
+        check("recurrence_rule", lambda: schedule.validate_rrule(self.recurrence_rule))
+        for name in ("script_template", "fallback_script", "voicemail_drop_text"):
+            check(name, lambda name=name: scripts.validate_template(getattr(self, name)))
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_dialing(self) -> bool:

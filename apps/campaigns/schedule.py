@@ -56,6 +56,11 @@ def parse_rrule(rule: str, *, dtstart: dt.datetime):
     return parsed
 
 
+def validate_rrule(rule: str) -> None:
+    """Whether the rule parses (its meaning does not depend on when it starts)."""
+    parse_rrule(rule, dtstart=dt.datetime(2000, 1, 1))
+
+
 def _zone(campaign) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(campaign.timezone or "UTC")
 

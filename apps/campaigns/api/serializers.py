@@ -1,12 +1,11 @@
 """Campaign input and output. Input accepts every spec's names for the same field (aliases below)
-and spec 004's nested retry_policy; output carries the union, flat and nested."""
-
-import zoneinfo
+and spec 004's nested retry_policy; output carries the union, flat and nested. Rules across fields
+(hours, schedule, placeholders, RRULE) live in Campaign.clean, which the services run."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from apps.campaigns import schedule, scripts
+from apps.campaigns import schedule
 from apps.campaigns.models import Campaign, CampaignPriority, PacingMode
 from apps.core.validators import validate_e164, validate_region, validate_time_zone
 
@@ -96,10 +95,6 @@ class CampaignInputSerializer(serializers.Serializer):
     owner_id = serializers.UUIDField(required=False, allow_null=True)
     team_members = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
 
-    def __init__(self, *args, instance_values: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance_values = instance_values or {}  # the current values, for checks across fields
-
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
@@ -147,46 +142,6 @@ class CampaignInputSerializer(serializers.Serializer):
                 "through the lifecycle actions (pause, resume, complete, cancel)."
             )
         return str(value).lower()
-
-    def validate(self, attrs):
-        merged = {**self.instance_values, **attrs}
-        errors = {}
-        start, end = merged.get("calling_hours_start"), merged.get("calling_hours_end")
-        if start is not None and end is not None:
-            if start == end:
-                errors["calling_hours_end"] = ["Calling hours must not start and end at the same time."]
-            elif end < start and not merged.get("allow_overnight"):
-                errors["calling_hours_end"] = [
-                    f"Calling hours end ({end:%H:%M}) before they start ({start:%H:%M}); set allow_overnight "
-                    "to call across midnight."
-                ]
-        s_start, s_end = merged.get("schedule_start"), merged.get("schedule_end")
-        if s_start and s_end and s_end <= s_start:
-            errors["schedule_end"] = ["The schedule must end after it starts."]
-        if merged.get("working_days") == []:
-            errors["working_days"] = ["At least one working day is needed."]
-        for name in ("script_template", "fallback_script", "voicemail_drop_text"):
-            if attrs.get(name):
-                try:
-                    scripts.validate_template(attrs[name])
-                except DjangoValidationError as exc:
-                    errors[name] = _django_errors(exc)
-        if attrs.get("recurrence_rule"):
-            try:
-                zone = zoneinfo.ZoneInfo(merged.get("timezone") or "UTC")
-                anchor = s_start.astimezone(zone).replace(tzinfo=None) if s_start else None
-                schedule.parse_rrule(attrs["recurrence_rule"], dtstart=anchor or _naive_now(zone))
-            except DjangoValidationError as exc:
-                errors["recurrence_rule"] = _django_errors(exc)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
-
-
-def _naive_now(zone):
-    from django.utils import timezone
-
-    return timezone.now().astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
 
 
 class CampaignSerializer(serializers.ModelSerializer):

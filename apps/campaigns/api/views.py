@@ -93,13 +93,8 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         ordering = _ordering(self.request)
         return queryset.order_by(*ordering) if ordering else queryset
 
-    def _input(self, *, partial: bool, instance: Campaign | None = None) -> dict:
-        current = {}
-        if instance is not None:
-            current = {name: getattr(instance, name) for name in (
-                "calling_hours_start", "calling_hours_end", "allow_overnight", "schedule_start", "schedule_end",
-                "timezone", "working_days")}  # fmt: skip
-        body = s.CampaignInputSerializer(data=self.request.data, partial=partial, instance_values=current)
+    def _input(self, *, partial: bool) -> dict:
+        body = s.CampaignInputSerializer(data=self.request.data, partial=partial)
         body.is_valid(raise_exception=True)
         return dict(body.validated_data)
 
@@ -120,7 +115,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
                    description="Update: every field optional (spec 003's and 004's PUT).")  # fmt: skip
     def update(self, request, pk=None):
         campaign = self.get_object()
-        values = self._input(partial=True, instance=campaign)
+        values = self._input(partial=True)
         return Response(s.campaign_to_dict(services.campaign_update(campaign=campaign, actor=self.actor,
                                                                      values=values)))  # fmt: skip
 

@@ -76,6 +76,9 @@ def test_create_active_starts_it_or_refuses_everything(api_client_for, alice, av
         ({"time_zone": "EST5EDT-ish"}, "timezone", "IANA time zone"),
         ({"working_days": ["Monday", "Caturday"]}, "working_days", "'Caturday' is not a day of the week"),
         ({"working_days": []}, "working_days", "At least one working day"),
+        ({"working_days": 5}, "working_days", "must be a list of day names"),
+        ({"voicemail_message_url": "not a url"}, "voicemail_drop_url", "valid URL"),
+        ({"tags": ["t"] * 51}, "tags", "no more than 50"),
         ({"budget": -1}, "budget", "greater than or equal to 0"),
         ({"cost_per_call": -0.5}, "cost_per_call", "greater than or equal to 0"),
         ({"calls_per_day": 0}, "calls_per_day", "greater than or equal to 1"),
@@ -140,6 +143,13 @@ def test_a_human_agent_cannot_be_the_ai_agent(api_client_for, alice, sales_floor
     human = sales_floor.agents.first()
     resp = api_client_for(alice).post(CAMPAIGNS, {"name": "Mixed", "ai_agent_id": str(human.id)}, format="json")
     assert resp.status_code == 400 and "human agent" in resp.json()["detail"]
+
+
+def test_a_caller_id_and_a_record_that_disagree_are_refused(api_client_for, alice, acme_number):
+    resp = api_client_for(alice).post(CAMPAIGNS, {"name": "Two numbers", "caller_id": "+14155550111",
+                                                  "caller_id_number_id": str(acme_number.id)}, format="json")  # fmt: skip
+    assert resp.status_code == 400 and "different numbers" in resp.json()["detail"]
+    assert not Campaign.objects.filter(name="Two numbers").exists()
 
 
 def test_a_registered_caller_id_links_to_its_record(api_client_for, alice, acme_number):
