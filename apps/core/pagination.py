@@ -5,13 +5,13 @@ and limit are capped at MAX_PER_PAGE. The key of the list is the view's `results
 model's plural name ("leads", "campaigns"...).
 """
 
+import hashlib
 import json
 import math
-import threading
-import time
 from collections import OrderedDict
 
 from django.conf import settings
+from django.core.cache import caches
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -48,41 +48,17 @@ def _known_count(queryset) -> int | None:
     return None
 
 
-class EstimateCache:
-    """Recent planner estimates of big lists, per process, for ESTIMATE_TTL seconds.
-
-    Only estimates are kept (a list above the exact limit): paging through a big list, or a
-    dashboard polling it, asks the planner once instead of every request. Exact counts are never
-    cached. The key is what defines the rows: the view, the tenant and every filter parameter. A
-    figure may be ESTIMATE_TTL seconds old (a big list that was just emptied still shows it)."""
-
-    def __init__(self, ttl: float, size: int = 2048):
-        self.ttl, self.size = ttl, size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key) -> int | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[1] < time.monotonic():
-                return None
-            return entry[0]
-
-    def put(self, key, estimate: int) -> None:
-        with self._lock:
-            self._entries[key] = (estimate, time.monotonic() + self.ttl)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-ESTIMATE_TTL = 10.0
-estimates = EstimateCache(ttl=ESTIMATE_TTL)
+# Recent planner estimates of big lists, kept in this process (Django's local-memory cache, "local"
+# in settings) for ESTIMATE_TTL seconds: paging through a big list, or a dashboard polling it, asks
+# the planner once. Only estimates are kept, never exact counts. The key is what defines the rows:
+# the view, the tenant and every filter parameter. A figure may be ESTIMATE_TTL seconds old (a big
+# list that was just emptied still shows it).
+ESTIMATE_TTL = 10
 _PAGING_PARAMS = {"page", "per_page", "limit", "offset", "ordering", "sort", "sort_by", "order", "format"}
+
+
+def _estimate_key(key, exact_limit: int) -> str:
+    return "list-estimate:" + hashlib.sha256(repr((key, exact_limit)).encode()).hexdigest()
 
 
 def count_rows(queryset, exact_limit: int | None, *, cache_key=None) -> tuple[int, bool]:
@@ -96,8 +72,8 @@ def count_rows(queryset, exact_limit: int | None, *, cache_key=None) -> tuple[in
         return known, False
     if exact_limit is None or queryset.query.is_empty():
         return queryset.count(), False
-    cache_key = (cache_key, exact_limit) if cache_key is not None else None
-    cached = estimates.get(cache_key) if cache_key is not None else None
+    cache_key = _estimate_key(cache_key, exact_limit) if cache_key is not None else None
+    cached = caches["local"].get(cache_key) if cache_key is not None else None
     if cached is not None:
         return cached, True
     base = queryset.order_by().values("pk")  # the plan's row estimate needs no columns
@@ -109,7 +85,7 @@ def count_rows(queryset, exact_limit: int | None, *, cache_key=None) -> tuple[in
             return capped, False
         estimate = max(estimate, capped)  # the planner guessed low
     if cache_key is not None:
-        estimates.put(cache_key, estimate)
+        caches["local"].set(cache_key, estimate, ESTIMATE_TTL)
     return estimate, True
 
 

@@ -110,7 +110,13 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "lv",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-    }
+    },
+    # Per-process, for what may differ between processes for a few seconds (list estimates).
+    "local": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "leadvoice-local",
+        "OPTIONS": {"MAX_ENTRIES": 2048},
+    },
 }
 CHANNEL_LAYERS = {
     "default": {
