@@ -12,6 +12,7 @@ import logging
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from apps.agents.models import AgentKind
 from apps.campaigns.models import HUMAN_PACING, Campaign, CampaignStatus, CampaignTransition
@@ -162,16 +163,15 @@ def action_for_status(campaign: Campaign, word: str) -> str:
     """Which action moves the campaign to the status a PATCH asks for (409 when none does)."""
     target = STATUS_WORDS.get(str(word or "").strip().lower())
     if target is None:
-        raise ApplicationError(
-            f"Invalid status '{word}'. Use one of: active, paused, completed, cancelled.", code="VALIDATION_ERROR",
-            extra={"errors": [{"loc": ["body", "status"], "msg": f"Invalid status '{word}'.", "type": "invalid"}]},
-        )  # fmt: skip
-    if target in (S.ACTIVE, S.SCHEDULED):
+        raise ValidationError({"status": [f"Invalid status '{word}'. Use active, paused, completed or cancelled."]})
+    starts_later = campaign.schedule_start is not None and campaign.schedule_start > timezone.now()
+    if target == S.ACTIVE:
         action = "resume" if campaign.status == S.PAUSED else "start"
+    elif target == S.SCHEDULED and starts_later:
+        action = "start"
     else:
         action = {S.PAUSED: "pause", S.COMPLETED: "complete", S.CANCELLED: "cancel"}.get(target)
-    if action is None or (target == S.SCHEDULED and not (campaign.schedule_start and campaign.schedule_start >
-                                                           timezone.now())):  # fmt: skip
+    if action is None:
         raise ApplicationError(
             f"A campaign that is {campaign.status} cannot be set to {target}.", code="INVALID_TRANSITION",
             status_code=409, extra={"current_status": campaign.status},

@@ -73,10 +73,14 @@ def _local_start(campaign) -> dt.datetime:
     return local.replace(tzinfo=None, second=0, microsecond=0)
 
 
+def _rule(campaign):
+    return parse_rrule(campaign.recurrence_rule, dtstart=_local_start(campaign))
+
+
 def occurrences(campaign, *, after: dt.datetime, before: dt.datetime) -> list[dt.datetime]:
     """The rule's occurrences in [after, before), as aware datetimes in the campaign's zone."""
     zone = _zone(campaign)
-    parsed = parse_rrule(campaign.recurrence_rule, dtstart=_local_start(campaign))
+    parsed = _rule(campaign)
     if parsed is None:
         return []
     lo = after.astimezone(zone).replace(tzinfo=None)
@@ -84,12 +88,17 @@ def occurrences(campaign, *, after: dt.datetime, before: dt.datetime) -> list[dt
     return [moment.replace(tzinfo=zone) for moment in parsed.between(lo, hi, inc=True) if moment < hi]
 
 
-def _occurs_on(campaign, day: dt.date) -> bool:
-    parsed = parse_rrule(campaign.recurrence_rule, dtstart=_local_start(campaign))
-    if parsed is None:
-        return True
-    start = dt.datetime.combine(day, dt.time.min)
-    return bool(parsed.between(start, start + dt.timedelta(days=1), inc=False)) or start in parsed
+def _day_refusal(campaign, rule, day: dt.date) -> str:
+    """Why calls may not happen on this local day ("" when they may): not a working day, or not a day
+    the recurrence (parsed once by the caller) occurs on."""
+    if weekday_of(day) not in (campaign.working_days or WEEKDAYS):
+        return f"{weekday_of(day)} is not a working day"
+    if rule is not None:
+        midnight = dt.datetime.combine(day, dt.time.min)
+        upcoming = rule.after(midnight, inc=True)
+        if upcoming is None or upcoming >= midnight + dt.timedelta(days=1):
+            return "not a day of the recurrence"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -115,11 +124,11 @@ def _window_day(campaign, local: dt.datetime) -> dt.date | None:
     return None
 
 
-def calling_allowed(campaign, at: dt.datetime | None = None) -> Verdict:  # noqa: PLR0911 - one reason per check
+def calling_allowed(campaign, at: dt.datetime | None = None) -> Verdict:
     """May this campaign place a call at `at` (now by default)? Says why not."""
     at = at or timezone.now()
-    if campaign.status != "active" or campaign.deleted_at is not None:
-        return Verdict(False, f"campaign is {campaign.status}")
+    if not campaign.is_dialing:
+        return Verdict(False, f"campaign is {'deleted' if campaign.deleted_at else campaign.status}")
     if campaign.schedule_start and at < campaign.schedule_start:
         return Verdict(False, "before the schedule start")
     if campaign.schedule_end and at >= campaign.schedule_end:
@@ -128,11 +137,8 @@ def calling_allowed(campaign, at: dt.datetime | None = None) -> Verdict:  # noqa
     day = _window_day(campaign, local)
     if day is None:
         return Verdict(False, "outside calling hours")
-    if weekday_of(day) not in (campaign.working_days or WEEKDAYS):
-        return Verdict(False, f"{weekday_of(day)} is not a working day")
-    if campaign.recurrence_rule and not _occurs_on(campaign, day):
-        return Verdict(False, "not a day of the recurrence")
-    return Verdict(True)
+    refusal = _day_refusal(campaign, _rule(campaign), day)
+    return Verdict(not refusal, refusal)
 
 
 def next_opening(campaign, after: dt.datetime | None = None) -> dt.datetime | None:
@@ -143,11 +149,10 @@ def next_opening(campaign, after: dt.datetime | None = None) -> dt.datetime | No
     if campaign.schedule_start and after < campaign.schedule_start:
         after = campaign.schedule_start
     local_after = after.astimezone(zone)
+    rule = _rule(campaign)
     for offset in range(-1, _SEARCH_DAYS):
         day = local_after.date() + dt.timedelta(days=offset)
-        if weekday_of(day) not in (campaign.working_days or WEEKDAYS):
-            continue
-        if campaign.recurrence_rule and not _occurs_on(campaign, day):
+        if _day_refusal(campaign, rule, day):
             continue
         opens = dt.datetime.combine(day, campaign.calling_hours_start, tzinfo=zone)
         closes_day = day if campaign.calling_hours_start < campaign.calling_hours_end else day + dt.timedelta(days=1)

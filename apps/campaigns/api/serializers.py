@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from apps.campaigns import schedule
 from apps.campaigns.models import Campaign, CampaignPriority, PacingMode
+from apps.core.serializers import iso
 from apps.core.validators import validate_e164, validate_region, validate_time_zone
 
 # other specs' name -> ours
@@ -175,10 +176,6 @@ class StatusSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def _dec(value):
     return float(value) if value is not None else None
 
@@ -221,10 +218,7 @@ def campaign_to_dict(campaign: Campaign, counts: dict | None = None) -> dict:
         "is_active": c.status == "active",
         "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
     }  # fmt: skip
-    if hasattr(c, "_prefetched_objects_cache") and "team_members" in c._prefetched_objects_cache:
-        body["team_members"] = [str(user.pk) for user in c.team_members.all()]
-    else:
-        body["team_members"] = [str(pk) for pk in c.team_members.values_list("pk", flat=True)]
+    body["team_members"] = [str(user.pk) for user in c.team_members.all()]  # prefetched on lists
     if counts is not None:
         body.update(counts)
     return body

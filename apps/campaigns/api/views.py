@@ -5,6 +5,7 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.campaigns import lifecycle, services, stats
@@ -14,6 +15,7 @@ from apps.core.actors import Actor
 from apps.core.exceptions import ApplicationError, QueryValidationError
 from apps.core.filters import LeanFilterSet
 from apps.core.selectors import get_for_tenant
+from apps.core.serializers import iso
 from apps.core.viewsets import TenantScopedViewSet
 from apps.leads.api.views import LeadViewSet
 from apps.tenants.choices import OPERATOR_ROLES
@@ -136,9 +138,9 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
 
     # Lifecycle ------------------------------------------------------------------------------------
     def _act(self, action_name: str):
-        campaign = lifecycle.transition(self.get_object(), action_name, actor=self.actor)
-        return Response({"success": True, "message": lifecycle.MESSAGES[action_name],
-                         "campaign": s.campaign_to_dict(campaign), "data": s.campaign_to_dict(campaign)})  # fmt: skip
+        body = s.campaign_to_dict(lifecycle.transition(self.get_object(), action_name, actor=self.actor))
+        # spec 004 answers {success, message, campaign}, spec 003 {message, data}: one body serves both
+        return Response({"success": True, "message": lifecycle.MESSAGES[action_name], "campaign": body, "data": body})
 
     @extend_schema(request=None, responses={200: s.CampaignSerializer})
     @action(detail=True, methods=["post"])
@@ -192,7 +194,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         return Response({"transitions": [
             {"from_status": t.from_status, "to_status": t.to_status, "action": t.action,
              "actor_id": str(t.actor_id) if t.actor_id else None, "actor": t.actor_label, "reason": t.reason,
-             "at": t.created_at.isoformat().replace("+00:00", "Z")}
+             "at": iso(t.created_at)}
             for t in rows
         ]})  # fmt: skip
 
@@ -209,21 +211,21 @@ class CampaignLeadViewSet(LeadViewSet):
         if getattr(self, "swagger_fake_view", False) or "campaign_pk" not in self.kwargs:
             return queryset
         campaign = get_for_tenant(Campaign, self.request.user.tenant, self.kwargs["campaign_pk"], label="Campaign")
+        if campaign.deleted_at is not None:
+            raise NotFound("Campaign not found.")
         return queryset.filter(campaign=campaign)
 
     def list(self, request, campaign_pk=None):
         return super().list(request)
 
 
-class CallerIdSerializerMixin:
-    @staticmethod
-    def render(record: CallerId) -> dict:
-        return {"id": str(record.id), "phone_e164": record.phone_e164, "label": record.label,
-                "is_active": record.is_active, "created_at": s.iso(record.created_at)}  # fmt: skip
+def caller_id_to_dict(record: CallerId) -> dict:
+    return {"id": str(record.id), "phone_e164": record.phone_e164, "label": record.label,
+            "is_active": record.is_active, "created_at": iso(record.created_at)}  # fmt: skip
 
 
 @extend_schema(tags=["campaigns"])
-class CallerIdViewSet(CallerIdSerializerMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+class CallerIdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Numbers the tenant may present as caller ID. A campaign can only use the tenant's own records."""
 
     queryset = CallerId.objects.all()
@@ -234,17 +236,17 @@ class CallerIdViewSet(CallerIdSerializerMixin, mixins.ListModelMixin, mixins.Ret
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([self.render(r) for r in page])
+        return self.get_paginated_response([caller_id_to_dict(r) for r in page])
 
     def retrieve(self, request, pk=None):
-        return Response(self.render(self.get_object()))
+        return Response(caller_id_to_dict(self.get_object()))
 
     @extend_schema(request=s.CallerIdSerializer, responses={201: s.CallerIdSerializer})
     def create(self, request):
         body = s.CallerIdSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         record = services.caller_id_create(tenant=self.tenant, **body.validated_data)
-        return Response(self.render(record), status=status.HTTP_201_CREATED)
+        return Response(caller_id_to_dict(record), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CallerIdSerializer, responses={200: s.CallerIdSerializer})
     def partial_update(self, request, pk=None):
@@ -255,7 +257,7 @@ class CallerIdViewSet(CallerIdSerializerMixin, mixins.ListModelMixin, mixins.Ret
             if name in body.validated_data:
                 setattr(record, name, body.validated_data[name])
         record.save()
-        return Response(self.render(record))
+        return Response(caller_id_to_dict(record))
 
     def destroy(self, request, pk=None):
         record = self.get_object()

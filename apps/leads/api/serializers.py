@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.serializers import iso
 from apps.leads.choices import Disposition, LeadStage
 from apps.leads.models import DoNotCallEntry, ImportJob, Lead, LeadActivity
 from apps.leads.normalize import WRITABLE, LeadContext, canonical_key, normalize_lead
@@ -83,19 +84,15 @@ def lead_to_dict(lead: Lead) -> dict[str, Any]:
         "stage": lead.stage,
         "disposition": lead.disposition or None,
         "do_not_call": lead.do_not_call,
-        "schedule_at": _iso(lead.next_call_at),
+        "schedule_at": iso(lead.next_call_at),
         "best_time_to_call": lead.best_time_to_call.isoformat() if lead.best_time_to_call else None,
         "attempts_count": lead.attempts_count,
-        "last_call_at": _iso(lead.last_call_at),
+        "last_call_at": iso(lead.last_call_at),
         "conversion_value": str(lead.conversion_value) if lead.conversion_value is not None else None,
-        "converted_at": _iso(lead.converted_at),
-        "created_at": _iso(lead.created_at),
-        "updated_at": _iso(lead.updated_at),
+        "converted_at": iso(lead.converted_at),
+        "created_at": iso(lead.created_at),
+        "updated_at": iso(lead.updated_at),
     }
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class LeadSerializer(serializers.ModelSerializer):
