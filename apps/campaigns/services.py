@@ -44,9 +44,11 @@ def _resolve(tenant, values: dict) -> dict:
         elif field == "caller_id_number":
             out[field] = get_for_tenant(CallerId, tenant, pk, label="Caller ID")
         elif field == "owner":
-            out[field] = _member(tenant, pk)
+            out[field] = get_for_tenant(User, tenant, pk, label="User")
     if "team_members" in out:
-        out["team_members"] = [_member(tenant, pk) for pk in dict.fromkeys(out["team_members"])]
+        out["team_members"] = [
+            get_for_tenant(User, tenant, pk, label="User") for pk in dict.fromkeys(out["team_members"])
+        ]
     record = out.get("caller_id_number")
     if record is not None:
         if out.get("caller_id") and out["caller_id"] != record.phone_e164:
@@ -66,15 +68,6 @@ def _clean(campaign: Campaign) -> None:
         campaign.full_clean(exclude=["tenant", "owner", "ai_agent", "agent_group", "caller_id_number"])
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
-
-
-def _member(tenant, pk) -> User:
-    user = User.objects.filter(tenant=tenant, pk=pk, is_active=True).first()
-    if user is None:
-        from rest_framework.exceptions import NotFound
-
-        raise NotFound("User not found.")
-    return user
 
 
 @transaction.atomic

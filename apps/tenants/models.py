@@ -50,6 +50,11 @@ class Tenant(BaseModel):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def for_tenant(self, tenant):
+        """People of one tenant (accepts a Tenant or its id), as TenantQuerySet.for_tenant does for
+        tenant-owned rows, so apps.core.selectors.get_for_tenant resolves user ids too."""
+        return self.filter(tenant_id=getattr(tenant, "pk", tenant))
+
     def _create(self, email: str, password: str | None, **fields) -> "User":
         if not email:
             raise ValueError("Users need an email address.")

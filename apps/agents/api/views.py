@@ -8,7 +8,6 @@ from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.agents import selectors, services
@@ -29,10 +28,7 @@ def resolve_relations(tenant, data: dict) -> dict:
     out = {}
     if "user_id" in data:
         user_id = data.pop("user_id")
-        user = User.objects.filter(tenant_id=tenant.pk, pk=user_id).first() if user_id else None
-        if user_id and user is None:
-            raise NotFound("User not found.")
-        out["user"] = user
+        out["user"] = get_for_tenant(User, tenant, user_id, label="User") if user_id else None
     if "agent_group_id" in data:
         group_id = data.pop("agent_group_id")
         out["group"] = get_for_tenant(AgentGroup, tenant, group_id, label="Agent group") if group_id else None
