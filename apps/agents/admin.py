@@ -1,44 +1,12 @@
-"""Back office for agents and agent groups. The same rules as the API: working hours through
-apps.agents.hours, the kind rules of services.agent_kind_errors, presence through agent_set_presence."""
+"""Back office for agents and agent groups. The same rules as the API (Agent.clean: working hours,
+the kind rules, links inside the tenant), presence through agent_set_presence."""
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from apps.agents import services
-from apps.agents.hours import normalize_working_hours
 from apps.agents.models import Agent, AgentGroup, Presence
 from apps.core.admin import ReadOnlyTenantInline, TenantScopedAdmin
-
-
-class AgentForm(forms.ModelForm):
-    """The admin's agent form (the fields come from AgentAdmin's fieldsets)."""
-
-    def clean_working_hours(self):
-        try:
-            return normalize_working_hours(self.cleaned_data.get("working_hours"))
-        except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                raise
-            raise ValidationError([f"{day}: {message}" for day, messages_ in exc.message_dict.items()
-                                   for message in messages_]) from None  # fmt: skip
-
-    def clean(self):
-        cleaned = super().clean()
-        user, group = cleaned.get("user"), cleaned.get("group")
-        errors = services.agent_kind_errors(kind=cleaned.get("kind"), user_id=getattr(user, "pk", None),
-                                            group_id=getattr(group, "pk", None))  # fmt: skip
-        # Staff pick among their tenant's users and groups only; platform staff choose the tenant too.
-        tenant = cleaned.get("tenant")
-        if tenant is not None:
-            if user is not None and user.tenant_id != tenant.pk:
-                errors.setdefault("user", "This user belongs to another tenant.")
-            if group is not None and group.tenant_id != tenant.pk:
-                errors.setdefault("group", "This group belongs to another tenant.")
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
 
 
 class AgentInline(ReadOnlyTenantInline):
@@ -50,7 +18,6 @@ class AgentInline(ReadOnlyTenantInline):
 
 @admin.register(Agent)
 class AgentAdmin(TenantScopedAdmin):
-    form = AgentForm
     list_display = ["name", "kind", "status", "group", "user", "timezone", "current_calls", "is_active"]
     list_filter = ["kind", "status", "is_active", "group"]
     search_fields = ["name", "email", "phone", "user__email"]

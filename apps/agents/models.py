@@ -7,6 +7,7 @@ user with a phone, a group, a concurrency limit and a presence (available, busy,
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -93,6 +94,30 @@ class Agent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The rules of every door (API services, admin): working hours in their stored form, and an
+        AI agent belongs to nobody and to no group; links stay inside the agent's tenant."""
+        from apps.agents.hours import normalize_working_hours
+
+        errors: dict[str, list[str]] = {}
+        try:
+            self.working_hours = normalize_working_hours(self.working_hours)
+        except ValidationError as exc:
+            by_day = exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]
+            errors["working_hours"] = [f"{day}: {msg}" if day else msg for day, msgs in by_day for msg in msgs]
+        if self.kind == AgentKind.AI:
+            if self.user_id is not None:
+                errors["user"] = ["An AI agent has no user; send null or make the agent human."]
+            if self.group_id is not None:
+                errors["group"] = ["An AI agent is in no group (groups are human teams); send null or make it human."]
+        if self.tenant_id is not None:
+            if self.user_id is not None and self.user.tenant_id != self.tenant_id:
+                errors.setdefault("user", ["This user belongs to another tenant."])
+            if self.group_id is not None and self.group.tenant_id != self.tenant_id:
+                errors.setdefault("group", ["This group belongs to another tenant."])
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_ai(self) -> bool:

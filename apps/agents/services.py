@@ -2,7 +2,7 @@
 
 Views resolve ids inside the caller's tenant and call these; the services check again that every
 related row is the agent's tenant's (404 otherwise, like an id that does not exist), apply the
-kind rules, normalise working hours and call full_clean() before writing.
+kind rules and working hours (Agent.clean) through full_clean() before writing.
 """
 
 from typing import Any
@@ -15,7 +15,6 @@ from rest_framework import status as http
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.fields import get_error_detail
 
-from apps.agents.hours import normalize_working_hours
 from apps.agents.models import Agent, AgentGroup, AgentKind, Presence
 from apps.core.exceptions import ApplicationError
 
@@ -35,17 +34,6 @@ API_NAMES = {
 }
 
 
-def agent_kind_errors(*, kind: str, user_id, group_id) -> dict[str, str]:
-    """The kind rules, shared with the admin form: an AI agent is nobody's and in no group."""
-    errors = {}
-    if kind == AgentKind.AI:
-        if user_id is not None:
-            errors["user"] = "An AI agent has no user; send null or make the agent human."
-        if group_id is not None:
-            errors["group"] = "An AI agent is in no group (groups are human teams); send null or make it human."
-    return errors
-
-
 def _api_errors(errors: dict) -> ValidationError:
     return ValidationError({API_NAMES.get(key, key): value for key, value in errors.items()})
 
@@ -59,14 +47,7 @@ def _check_tenancy(agent: Agent) -> None:
 
 
 def _clean(agent: Agent) -> None:
-    try:
-        agent.working_hours = normalize_working_hours(agent.working_hours)
-    except DjangoValidationError as exc:
-        raise ValidationError({"working_hours": get_error_detail(exc)}) from None
-    _check_tenancy(agent)
-    errors = agent_kind_errors(kind=agent.kind, user_id=agent.user_id, group_id=agent.group_id)
-    if errors:
-        raise _api_errors({key: [value] for key, value in errors.items()})
+    _check_tenancy(agent)  # before Agent.clean: another tenant's link is a 404, not a 400
     try:
         agent.full_clean(validate_constraints=False)  # the one-agent-per-user rule is checked below, as a 409
     except DjangoValidationError as exc:
