@@ -1,7 +1,7 @@
 """Back office for campaigns: the lifecycle as admin actions, the lead book by status, the history."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html_join
 
@@ -9,7 +9,6 @@ from apps.campaigns import lifecycle
 from apps.campaigns.models import CallerId, Campaign, CampaignTransition
 from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyTenantInline, TenantScopedAdmin
-from apps.core.exceptions import ApplicationError
 from apps.leads.models import Lead
 
 
@@ -23,15 +22,9 @@ class CampaignTransitionInline(ReadOnlyTenantInline):
 
 def _lifecycle_action(name: str, description: str):
     def run(modeladmin, request, queryset):
-        done = 0
-        for campaign in queryset:
-            try:
-                lifecycle.transition(campaign, name, actor=Actor.of(request.user))
-                done += 1
-            except ApplicationError as exc:
-                modeladmin.message_user(request, f"{campaign}: {exc.detail}", messages.WARNING)
-        if done:
-            modeladmin.message_user(request, f"{description}: {done} campaign(s).", messages.SUCCESS)
+        actor = Actor.of(request.user)
+        modeladmin.apply_each(request, queryset, lambda campaign: lifecycle.transition(campaign, name, actor=actor),
+                              f"{description}: {{count}} campaign(s).")  # fmt: skip
 
     run.__name__ = f"{name}_campaigns"
     return admin.action(description=f"{description} selected campaigns")(run)

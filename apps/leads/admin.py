@@ -131,14 +131,10 @@ class LeadAdmin(ImportExportMixin, TenantScopedAdmin):
     # Actions ------------------------------------------------------------------------------------
     @admin.action(description="Schedule a call now")
     def schedule_now(self, request, queryset):
-        done = 0
-        for lead in queryset.filter(deleted_at__isnull=True):
-            try:
-                services.lead_schedule(lead=lead, actor=Actor.of(request.user), at=timezone.now())
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{lead}: {exc.detail}", messages.WARNING)
-        self.message_user(request, f"Scheduled {done} lead(s) for now.", messages.SUCCESS)
+        actor = Actor.of(request.user)
+        self.apply_each(request, queryset.filter(deleted_at__isnull=True),
+                        lambda lead: services.lead_schedule(lead=lead, actor=actor, at=timezone.now()),
+                        "Scheduled {count} lead(s) for now.")  # fmt: skip
 
     @admin.action(description="Add their numbers to the do-not-call list")
     def mark_dnc(self, request, queryset):

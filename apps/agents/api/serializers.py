@@ -19,9 +19,7 @@ READ_ONLY_KEYS = frozenset({
 
 
 class AgentSerializer(serializers.ModelSerializer):
-    # A plain string here: the presence enum is described once, on PresenceSerializer (in two
-    # components drf-spectacular would need an ENUM_NAME_OVERRIDES entry to name it).
-    status = serializers.CharField(read_only=True, help_text="Presence: available, busy, offline or break.")
+    status = serializers.ChoiceField(choices=Presence.choices, read_only=True, help_text="Presence.")
     tenant_id = serializers.UUIDField(read_only=True)
     user_id = serializers.UUIDField(read_only=True, allow_null=True)
     agent_group_id = serializers.UUIDField(source="group_id", read_only=True, allow_null=True)
