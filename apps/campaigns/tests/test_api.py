@@ -3,7 +3,7 @@ stats, the campaign's leads, roles, delete."""
 
 import pytest
 
-from apps.campaigns.models import Campaign
+from apps.campaigns.models import Campaign, CampaignStatus, CampaignTransition
 from apps.core.actors import Actor
 from apps.leads import services as lead_services
 
@@ -300,3 +300,15 @@ def test_stats_survive_hand_written_call_entries(api_client_for, alice, ready_ca
     body = stats.json()
     assert (body["calls_made"], body["completed_calls"], body["total_talk_seconds"]) == (3, 3, 30)
     assert client.get(f"{CAMPAIGNS}{ready_campaign.id}/lead-stats/").json()["average_call_duration"] == 10.2
+
+
+def test_a_status_in_an_update_body_goes_through_the_lifecycle(api_client_for, alice, ready_campaign):
+    client = api_client_for(alice)
+    started = client.put(f"{CAMPAIGNS}{ready_campaign.id}/", {"status": "active", "notes": "go"}, format="json")
+    assert started.status_code == 200 and started.json()["status"] == "active"
+    assert CampaignTransition.objects.filter(campaign=ready_campaign, action="start").count() == 1
+    back = client.put(f"{CAMPAIGNS}{ready_campaign.id}/", {"status": "draft"}, format="json")
+    assert back.status_code == 409 and back.json()["current_status"] == "active"
+    paused = client.put(f"{CAMPAIGNS}{ready_campaign.id}/", {"status": "paused"}, format="json")
+    assert paused.status_code == 400 and "lifecycle actions" in paused.json()["detail"]  # /pause/ does that
+    assert Campaign.objects.get(pk=ready_campaign.pk).status == CampaignStatus.ACTIVE
