@@ -93,6 +93,10 @@ class EmbeddedServices:
         self._pg = pgserver.get_server(self.root / "postgres", cleanup_mode=None)
         self._started.append("postgres")
         tuning = {"max_connections": "200"}
+        if self.profile != "test":
+            # An import of 100k leads writes ~200 MB of WAL; with the default 1 GB budget a checkpoint
+            # starts mid-import every few runs and full-page images double what is written.
+            tuning.update(max_wal_size="4GB", checkpoint_timeout="15min")
         if self.profile == "test":
             # Throwaway data: durability buys nothing and costs seconds per test run.
             tuning.update(fsync="off", synchronous_commit="off", full_page_writes="off")

@@ -85,6 +85,8 @@ class Agent(TenantOwnedModel):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=AgentKind.values), name="agent_kind_valid"),
+            # What a lead's (tenant, agent) foreign key points at: an agent of the lead's own tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="agent_tenant_id_key"),
             models.CheckConstraint(condition=Q(status__in=Presence.values), name="agent_status_valid"),
             models.UniqueConstraint(
                 fields=["tenant", "user"], condition=Q(user__isnull=False), name="agent_one_per_user"

@@ -176,6 +176,8 @@ class Campaign(TenantOwnedModel):
             ),
         ]
         constraints = [
+            # What a lead's (tenant, campaign) foreign key points at: a campaign of the lead's own tenant.
+            models.UniqueConstraint(fields=["tenant", "id"], name="campaign_tenant_id_key"),
             models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
             models.CheckConstraint(condition=Q(pacing_mode__in=PacingMode.values), name="campaign_pacing_valid"),
             models.CheckConstraint(

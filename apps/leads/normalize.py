@@ -173,27 +173,74 @@ def _as_datetime(value: Any, zone: str) -> datetime:
     return parsed
 
 
-def normalize_lead(raw: dict[str, Any], context: LeadContext, *, partial: bool = False) -> Normalized:
+class FieldPlanner:
+    """What each key of a row means, worked out once per distinct list of keys (a file's rows share
+    one): the field it names (ours, a spec's alias, or a custom field) and its converter. An import's
+    column map (column as written -> target) is applied on the way; a target of "" ignores the
+    column and "custom:<name>" keeps it as that custom field even if <name> is one of ours."""
+
+    def __init__(self, column_map: dict[str, str] | None = None):
+        self.column_map = column_map or {}
+        self.plans: dict[tuple, tuple] = {}
+
+    def plan(self, keys: tuple) -> tuple:
+        plan = self.plans.get(keys)
+        if plan is None:
+            if len(self.plans) > 1024:  # JSON rows may each have other keys; keep the table small
+                self.plans.clear()
+            plan = self.plans[keys] = tuple(self._resolve(key) for key in keys)
+        return plan
+
+    def _resolve(self, key) -> tuple[str, str | None, Any]:
+        """(custom field name, field name, converter); the converter is None for custom fields and
+        the field name None for ignored columns."""
+        target = self.column_map.get(key, key)
+        if target == "":
+            return "", None, None
+        if isinstance(target, str) and target.startswith("custom:"):
+            return target.removeprefix("custom:").strip(), "", None
+        name = canonical_key(target)
+        if name == "custom_fields":
+            return "", None, None  # merged as a whole, below
+        return str(target).strip(), name, _CONVERTERS.get(name)
+
+
+_PLANNER = FieldPlanner()
+
+
+def normalize_lead(
+    raw: dict[str, Any], context: LeadContext, *, partial: bool = False, planner: FieldPlanner = _PLANNER
+) -> Normalized:
     """Clean one lead's input. `raw` keys may be our names, the specs' aliases or anything else (which
     goes to custom_fields). With partial=True (updates) a missing phone is not an error."""
     out = Normalized()
     values = out.values
     custom: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = canonical_key(key)
-        if name not in WRITABLE:
-            if name in ("custom_fields",):
-                continue
-            if not _blank(value):
-                custom[str(key).strip()] = value if not isinstance(value, str) else value.strip()
+    for (custom_key, name, convert), given in zip(planner.plan(tuple(raw)), raw.values(), strict=True):
+        value = given.strip() if isinstance(given, str) else given
+        if convert is None:
+            if name is not None and value not in ("", None):
+                custom[custom_key] = value
             continue
         if name in values:  # two columns for one field (e.g. phone and phone_e164): the first wins
             continue
         try:
-            _convert(name, value, values, context)
+            if name == "phone_e164" or (value is not None and value != ""):  # a blank phone is its own error
+                convert(name, value, values, context)
+            elif name in _BLANK_VALUES:
+                blank = _BLANK_VALUES[name]
+                values[name] = [] if blank is list else blank
         except (ValueError, TypeError, OverflowError, ValidationError, PhoneError) as exc:
             message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
             out.fail(name, value, message)
+    _finish(raw, out, custom, partial=partial)
+    return out
+
+
+def _finish(raw: dict[str, Any], out: Normalized, custom: dict[str, Any], *, partial: bool) -> None:
+    """What needs the whole row: custom fields merged, a full name split, the phone required, the
+    time zone derived from the number."""
+    values = out.values
     if "custom_fields" in raw and not _blank(raw["custom_fields"]):
         given = raw["custom_fields"]
         if isinstance(given, dict):
@@ -209,72 +256,118 @@ def normalize_lead(raw: dict[str, Any], context: LeadContext, *, partial: bool =
     if not partial and "phone_e164" not in values and not any(e["field"] == "phone_e164" for e in out.errors):
         out.fail("phone_e164", None, "Missing required field: phone")
     _derive_timezone(values)
-    return out
 
 
-def _convert(name: str, value: Any, values: dict, context: LeadContext) -> None:  # noqa: PLR0912, PLR0915 - a branch a type
-    if name == "phone_e164":
-        phone = normalize_phone(value, context.region)
-        values.update(phone_e164=phone.e164, phone_raw=str(value).strip()[:64], phone_region=phone.region,
-                      phone_type=phone.kind, phone_national=phone.national, _phone=phone)  # fmt: skip
-        return
-    if _blank(value):
-        if name in LIST_FIELDS:
-            values[name] = []
-        elif name in TEXT_LIMITS or name in ("email", "alternate_phone", "timezone"):
-            values[name] = ""
-        elif name in ("next_call_at", "best_time_to_call", "annual_revenue", "last_call_at"):
-            values[name] = None
-        return
-    if name in TEXT_LIMITS or name == "full_name":
+# One converter per field, looked up once per cell: an import runs them on every cell of every row.
+# Each takes (field, value, values, context) and writes values[field] (status may write stage).
+def _convert_phone(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    phone = normalize_phone(value, context.region)
+    values.update(phone_e164=phone.e164, phone_raw=str(value).strip()[:64], phone_region=phone.region,
+                  phone_type=phone.kind, phone_national=phone.national, _phone=phone)  # fmt: skip
+
+
+def _convert_text(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    if type(value) is str:
+        text = value  # stripped by normalize_lead
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))  # Excel turns ZIP 94105 into 94105.0
+    else:
         text = str(value).strip()
-        if isinstance(value, float) and value.is_integer():
-            text = str(int(value))  # Excel turns ZIP 94105 into 94105.0
-        limit = TEXT_LIMITS.get(name, 300)
-        if len(text) > limit:
-            raise ValueError(f"Too long: at most {limit} characters")
-        values[name] = text
-    elif name == "email":
-        email = str(value).strip().lower()
-        validate_email(email)
-        values[name] = email
-    elif name == "alternate_phone":
-        values[name] = normalize_phone(value, context.region).e164
-    elif name == "timezone":
-        zone = str(value).strip()
-        if zone not in time_zone_names():
-            raise ValueError(f"'{zone}' is not an IANA time zone name (for example America/New_York)")
-        values[name] = zone
-    elif name in LIST_FIELDS:
-        values[name] = _as_list(value)
-    elif name == "priority":
-        values[name] = _as_priority(value)
-    elif name == "lead_score":
-        values[name] = _as_score(value)
-    elif name == "annual_revenue":
-        values[name] = _as_money(value)
-    elif name == "interest_level":
-        level = str(value).strip().lower()
-        if level not in InterestLevel.values:
-            raise ValueError("Invalid interest level: use low, medium or high")
-        values[name] = level
-    elif name in ("do_not_call", "is_hot_lead"):
-        values[name] = _as_bool(value)
-    elif name == "best_time_to_call":
-        values[name] = _as_time(value)
-    elif name in ("next_call_at", "last_call_at"):
-        values[name] = _as_datetime(value, context.default_timezone)
-    elif name == "status":
-        _set_status(str(value), values)
-    elif name == "stage":
-        text = str(value).strip().lower()
-        word = status_word(text)
-        if text in LeadStage.values:
-            values["stage"] = text
-        elif word is not None and word[0] == "stage":
-            values["stage"] = word[2]
-        else:
-            raise ValueError(f"Invalid stage '{value}': use one of {', '.join(LeadStage.values)}")
+    limit = TEXT_LIMITS.get(name, 300)
+    if len(text) > limit:
+        raise ValueError(f"Too long: at most {limit} characters")
+    values[name] = text
+
+
+def _convert_email(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    email = str(value).strip().lower()
+    user, _, domain = email.rpartition("@")
+    # Django's own rules, with the domain half (the costly one, and shared by many rows) remembered.
+    if not user or len(email) > 320 or not _email_user_match(user) or not _valid_email_domain(domain):
+        validate_email(email)  # raises with Django's message
+    values[name] = email
+
+
+_email_user_match = validate_email.user_regex.match  # bound once: the attribute is a lazy object
+
+
+@lru_cache(maxsize=8192)
+def _valid_email_domain(domain: str) -> bool:
+    return domain in validate_email.domain_allowlist or validate_email.validate_domain_part(domain)
+
+
+def _convert_timezone(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    zone = str(value).strip()
+    if zone not in time_zone_names():
+        raise ValueError(f"'{zone}' is not an IANA time zone name (for example America/New_York)")
+    values[name] = zone
+
+
+def _convert_interest(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    level = str(value).strip().lower()
+    if level not in InterestLevel.values:
+        raise ValueError("Invalid interest level: use low, medium or high")
+    values[name] = level
+
+
+def _convert_stage(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    text = str(value).strip().lower()
+    word = status_word(text)
+    if text in LeadStage.values:
+        values["stage"] = text
+    elif word is not None and word[0] == "stage":
+        values["stage"] = word[2]
+    else:
+        raise ValueError(f"Invalid stage '{value}': use one of {', '.join(LeadStage.values)}")
+
+
+def _simple(function):
+    def convert(name: str, value: Any, values: dict, context: LeadContext) -> None:
+        values[name] = function(value)
+
+    return convert
+
+
+def _convert_alternate_phone(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    values[name] = normalize_phone(value, context.region).e164
+
+
+def _convert_status(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    _set_status(str(value), values)
+
+
+def _convert_datetime(name: str, value: Any, values: dict, context: LeadContext) -> None:
+    values[name] = _as_datetime(value, context.default_timezone)
+
+
+_CONVERTERS = {
+    **dict.fromkeys([*TEXT_LIMITS, "full_name"], _convert_text),
+    **dict.fromkeys(LIST_FIELDS, _simple(_as_list)),
+    **dict.fromkeys(("do_not_call", "is_hot_lead"), _simple(_as_bool)),
+    **dict.fromkeys(("next_call_at", "last_call_at"), _convert_datetime),
+    "phone_e164": _convert_phone,
+    "email": _convert_email,
+    "alternate_phone": _convert_alternate_phone,
+    "timezone": _convert_timezone,
+    "priority": _simple(_as_priority),
+    "lead_score": _simple(_as_score),
+    "annual_revenue": _simple(_as_money),
+    "interest_level": _convert_interest,
+    "best_time_to_call": _simple(_as_time),
+    "status": _convert_status,
+    "stage": _convert_stage,
+    "custom_fields": None,  # merged after the other fields
+}
+_CONVERTERS = {name: convert for name, convert in _CONVERTERS.items() if convert is not None}
+if set(_CONVERTERS) | {"custom_fields"} != WRITABLE:  # a field added to one table and not the other
+    raise ImportError(f"normalize: converters and WRITABLE disagree on {set(_CONVERTERS) ^ WRITABLE}")
+
+# What a blank cell means, per field (absent: a blank leaves the field alone).
+_BLANK_VALUES: dict[str, Any] = {
+    **dict.fromkeys(LIST_FIELDS, list),
+    **dict.fromkeys([*TEXT_LIMITS, "email", "alternate_phone", "timezone"], ""),
+    **dict.fromkeys(("next_call_at", "best_time_to_call", "annual_revenue", "last_call_at"), None),
+}
 
 
 # Statuses a person or an import may set; queued and calling belong to the dialer.

@@ -228,6 +228,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.campaigns.tasks.advance_schedules",
         "schedule": env.float("CAMPAIGN_SCHEDULE_TICK_SECONDS", default=30.0),
     },
+    # New leads' search-index entries wait in a pending list until merged (apps.leads.search_index).
+    "leads-search-index-merge": {"task": "apps.leads.tasks.search_index_merge", "schedule": 60.0},
 }
 
 # Internationalisation ---------------------------------------------------------------------------
@@ -287,6 +289,7 @@ LEAD_IMPORT_SYNC_MAX_BYTES = env.int("LEAD_IMPORT_SYNC_MAX_BYTES", default=10 * 
 LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=2_000_000)
 LEAD_IMPORT_BATCH_SIZE = env.int("LEAD_IMPORT_BATCH_SIZE", default=5000)
+LEAD_IMPORT_WRITERS = env.int("LEAD_IMPORT_WRITERS", default=2)  # connections an import outside a transaction writes on
 # A workbook is refused before it is opened when it would expand past this (zip bombs).
 LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("LEAD_IMPORT_XLSX_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024)
 LEAD_IMPORT_XLSX_MAX_RATIO = env.int("LEAD_IMPORT_XLSX_MAX_RATIO", default=200)

@@ -163,7 +163,7 @@ def _csv_rows(stream: IO[bytes], head: bytes) -> RowSource:
         try:
             for cells in reader:
                 number += 1
-                if not cells or not any(cell.strip() for cell in cells):
+                if not cells or not "".join(cells).strip():  # a blank line, or only separators
                     continue
                 if number - record > max_rows:
                     raise ImportFileError(f"The file has more than {max_rows} rows.", code="TOO_MANY_ROWS", status=413)

@@ -286,17 +286,17 @@ def test_many_batches_through_the_writer_thread(acme, campaign, settings):
 def test_a_phone_taken_after_the_check_is_a_duplicate_not_an_error(acme, campaign, make_lead, monkeypatch):
     """The writer skips the duplicate probe for a scope that was empty when the import began; a lead
     written meanwhile meets the unique index, and the batch is redone with ON CONFLICT DO NOTHING."""
-    from apps.leads.importing import engine
+    from apps.leads.importing import engine, writer
     from apps.leads.importing.readers import open_rows
 
-    original = engine._Writer._prepare
+    original = writer.Writer._prepare
 
-    def prepare_before_the_race(self):
-        original(self)
+    def prepare_before_the_race(self, conn):
+        original(self, conn)
         self.scope_has_leads = False  # as if the check ran before make_lead below
 
     make_lead(campaign=campaign, phone="+14155550201")
-    monkeypatch.setattr(engine._Writer, "_prepare", prepare_before_the_race)
+    monkeypatch.setattr(writer.Writer, "_prepare", prepare_before_the_race)
     rows = b"phone\n+14155550200\n+14155550201\n+14155550202\n"
     outcome = engine.import_leads(
         open_rows(io.BytesIO(rows), "x.csv"), engine.ImportSpec(tenant=acme, campaign=campaign)
