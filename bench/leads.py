@@ -347,6 +347,8 @@ def bench_list(server: Server, token: str, path: str, *, clients: int = 4, per_c
 
 
 def run(*, quick: bool) -> dict:
+    """LEADS_BENCH=import,list,admin (the default: all three) runs a part while working on it."""
+    parts = set(os.environ.get("LEADS_BENCH", "import,list,admin").split(","))
     big_size = 100_000 if quick else 1_000_000
     import_rows = 20_000 if quick else 100_000
     ensure_big_tenant(big_size)
@@ -355,36 +357,48 @@ def run(*, quick: bool) -> dict:
     server = Server()
     try:
         token = _token(server.base)
-        from apps.campaigns.models import Campaign
-
-        # Imports land in a tenant of their own, so the listing tenant keeps exactly its million leads,
-        # and are deleted after each run, so every run (and every later bench) meets the same table.
-        # The machine is shared and noisy: the median of three runs is the figure.
-        import_tenant = _import_tenant()
-        token_import = _token(server.base, "bench-import@leadvoice.dev")
-        runs = []
-        for _ in range(1 if quick else 3):
-            import_campaign = Campaign.objects.create(tenant=import_tenant, name=f"Import {time.time():.0f}",
-                                                      default_country="US")  # fmt: skip
-            runs.append(bench_import(server, token_import, content, import_rows, str(import_campaign.id)))
-            _forget_imports(import_tenant)
-        figures["import_api"] = {**sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2],
-                                 "runs_rows_per_second": [r["rows_per_second"] for r in runs]}  # fmt: skip
-        per_client = 50 if quick else 150
-        figures["list_plain"] = bench_list(server, token, "/api/v1/leads/?per_page=50", per_client=per_client)
-        figures["list_filtered"] = bench_list(server, token, "/api/v1/leads/?per_page=50&status=new&city=Boston",
-                                              per_client=per_client)  # fmt: skip
-        figures["list_search"] = bench_list(
-            server, token, "/api/v1/leads/?per_page=50&search=name4217", per_client=per_client
-        )
-        figures["list_search_broad"] = bench_list(
-            server, token, "/api/v1/leads/?per_page=50&search=jane", per_client=max(10, per_client // 5)
-        )
+        if "import" in parts:
+            _bench_imports(figures, server, content, import_rows, quick=quick)
+        if "list" in parts:
+            _bench_lists(figures, server, token, quick=quick)
     finally:
         server.stop()
-    figures["import_admin"] = bench_admin_import(_import_tenant(), content, import_rows)
-    _forget_imports(_import_tenant())
-    figures["import_speedup_vs_admin"] = round(
-        figures["import_api"]["rows_per_second"] / max(1, figures["import_admin"]["rows_per_second"]), 1
-    )
+    if "admin" in parts:
+        figures["import_admin"] = bench_admin_import(_import_tenant(), content, import_rows)
+        _forget_imports(_import_tenant())
+    if "import_api" in figures and "import_admin" in figures:
+        figures["import_speedup_vs_admin"] = round(
+            figures["import_api"]["rows_per_second"] / max(1, figures["import_admin"]["rows_per_second"]), 1
+        )
     return figures
+
+
+def _bench_imports(figures: dict, server: Server, content: bytes, import_rows: int, *, quick: bool) -> None:
+    from apps.campaigns.models import Campaign
+
+    # Imports land in a tenant of their own, so the listing tenant keeps exactly its million leads,
+    # and are deleted after each run, so every run (and every later bench) meets the same table.
+    # The machine is shared and noisy: the median of three runs is the figure.
+    import_tenant = _import_tenant()
+    token_import = _token(server.base, "bench-import@leadvoice.dev")
+    runs = []
+    for _ in range(1 if quick else 3):
+        import_campaign = Campaign.objects.create(tenant=import_tenant, name=f"Import {time.time():.0f}",
+                                                  default_country="US")  # fmt: skip
+        runs.append(bench_import(server, token_import, content, import_rows, str(import_campaign.id)))
+        _forget_imports(import_tenant)
+    figures["import_api"] = {**sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2],
+                             "runs_rows_per_second": [r["rows_per_second"] for r in runs]}  # fmt: skip
+
+
+def _bench_lists(figures: dict, server: Server, token: str, *, quick: bool) -> None:
+    per_client = 50 if quick else 150
+    figures["list_plain"] = bench_list(server, token, "/api/v1/leads/?per_page=50", per_client=per_client)
+    figures["list_filtered"] = bench_list(server, token, "/api/v1/leads/?per_page=50&status=new&city=Boston",
+                                          per_client=per_client)  # fmt: skip
+    figures["list_search"] = bench_list(
+        server, token, "/api/v1/leads/?per_page=50&search=name4217", per_client=per_client
+    )
+    figures["list_search_broad"] = bench_list(
+        server, token, "/api/v1/leads/?per_page=50&search=jane", per_client=max(10, per_client // 5)
+    )

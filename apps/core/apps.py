@@ -11,3 +11,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Bind @shared_task to our Celery app (broker, serializers...) in every Django process.
         import leadvoice.celery  # noqa: F401
+        from apps.core import lookups  # noqa: F401 - registers UUIDField's in_array lookup

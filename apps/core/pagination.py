@@ -108,7 +108,8 @@ class StandardPagination(BasePagination):
         filters = tuple(sorted((k, tuple(v)) for k, v in request.query_params.lists() if k not in _PAGING_PARAMS))
         return (type(view).__qualname__ if view is not None else "", str(tenant_id), filters)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, fetch=list):
+        """The page's rows, read by `fetch` (apps.core.rows.fetch_values for wide plain rows)."""
         self.key = self.results_key(view)
         default = settings.REST_FRAMEWORK.get("PAGE_SIZE") or 10
         limit = _int_param(request, "limit", minimum=1)
@@ -126,7 +127,7 @@ class StandardPagination(BasePagination):
         self.total, self.total_is_estimate = count_rows(
             queryset, getattr(view, "exact_count_limit", None), cache_key=self.estimate_key(request, view)
         )
-        return list(queryset[self.offset : self.offset + self.per_page])
+        return fetch(queryset[self.offset : self.offset + self.per_page])
 
     def get_paginated_response(self, data):
         body = OrderedDict(

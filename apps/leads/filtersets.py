@@ -6,6 +6,7 @@ import re
 import django_filters
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from psycopg.errors import QueryCanceled
@@ -48,20 +49,45 @@ def search_leads(queryset, value: str, *, region: str = ""):
     # gather every match before it returns one), keep the plain filter, whose date-ordered walk
     # finds a page quickly when matches are dense.
     cap = settings.LIST_EXACT_COUNT_LIMIT
+    probe = queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1]
+    ids = _probe_index(probe)
+    if ids is not None and len(ids) <= cap:
+        return with_known_count(queryset.filter(pk__in_array=ids), len(ids)) if ids else queryset.none()
+    return queryset.filter(condition)
+
+
+def _probe_index(probe) -> list | None:
+    """The ids `probe` selects, collected through the search index (bitmap scans only), or None if
+    that took longer than LIST_SEARCH_PROBE_MS. Outside a transaction the settings and the query go
+    in one message (one implicit transaction, so SET LOCAL ends with it); inside one, a savepoint
+    rolled back afterwards takes the settings back."""
     try:
+        sql, params = probe.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    settings_sql = [
+        "SET LOCAL enable_indexscan = off", "SET LOCAL enable_seqscan = off",
+        f"SET LOCAL statement_timeout = {int(settings.LIST_SEARCH_PROBE_MS)}",
+    ]  # fmt: skip
+
+    def run(cursor) -> list:
+        cursor.execute("; ".join([*settings_sql, sql]), params)  # Django's cursors bind client-side
+        for _ in settings_sql:
+            cursor.cursor.nextset()  # past each SET's empty result, to the ids
+        return [row[0] for row in cursor.cursor.fetchall()]
+
+    try:
+        if not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                return run(cursor)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off; SET LOCAL statement_timeout = %s",
-                [settings.LIST_SEARCH_PROBE_MS],
-            )
-            ids = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1])
+            ids = run(cursor)
+            transaction.set_rollback(True)  # back to the savepoint: the settings end here
+            return ids
     except OperationalError as exc:
         if not isinstance(exc.__cause__, QueryCanceled):
             raise
-        ids = None
-    if ids is not None and len(ids) <= cap:
-        return with_known_count(queryset.filter(pk__in=ids), len(ids)) if ids else queryset.none()
-    return queryset.filter(condition)
+        return None
 
 
 class StatusWordFilter(django_filters.CharFilter):

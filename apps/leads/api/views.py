@@ -17,6 +17,7 @@ from apps.agents.models import Agent
 from apps.campaigns.models import Campaign
 from apps.core.actors import Actor
 from apps.core.exceptions import QueryValidationError
+from apps.core.rows import fetch_values
 from apps.core.selectors import get_for_tenant
 from apps.core.serializers import MessageSerializer
 from apps.core.viewsets import TenantScopedViewSet
@@ -135,9 +136,9 @@ class LeadViewSet(LeadImportActions, mixins.ListModelMixin, mixins.RetrieveModel
         return self._render(self.get_object())
 
     def list(self, request):
-        # Plain rows instead of model instances: a page of 100 wide leads costs a third less to build.
-        queryset = self.filter_queryset(self.get_queryset()).values(*s.LEAD_LIST_FIELDS)
-        page = self.paginate_queryset(queryset)
+        # Plain rows instead of model instances, fetched lean: a page of 100 wide leads is the hot path.
+        page = self.paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self,
+                                                fetch=lambda rows: fetch_values(rows, s.LEAD_LIST_FIELDS))  # fmt: skip
         return self.get_paginated_response([s.lead_to_dict(SimpleNamespace(**row)) for row in page])
 
     # Lifecycle actions ------------------------------------------------------------------------
