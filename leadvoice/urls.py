@@ -1,5 +1,4 @@
-"""Top-level routes: admin, the versioned API, its schema and docs, health probes.
-Provider webhooks (/webhooks/...) join with the telephony issue."""
+"""Top-level routes: admin, the versioned API, its schema and docs, provider webhooks, health probes."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -17,12 +16,14 @@ api_v1 = [
     path("", include("apps.leads.api.urls")),
     path("", include("apps.campaigns.api.urls")),
     path("", include("apps.agents.api.urls")),
+    path("", include("apps.calls.api.urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("webhooks/", include("apps.calls.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -15,6 +15,8 @@ from apps.tenants.models import Tenant, User
 NOT_TENANT_OWNED = {
     "tenants.Tenant": "the tenant itself",
     "tenants.User": "platform staff have no tenant; tenant users are reached through UserViewSet (scoped)",
+    "calls.ComplianceRule": "platform rules have no tenant; a tenant's own rules carry it and are scoped",
+    "calls.DialerSwitch": "the platform's one dialing switch",
 }
 
 

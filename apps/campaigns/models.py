@@ -117,7 +117,8 @@ class Campaign(TenantOwnedModel):
     pacing_mode = models.CharField(max_length=12, choices=PacingMode.choices, default=PacingMode.AI)
     calls_per_day = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     max_concurrent_calls = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
-    dial_timeout_seconds = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(5),
+    # Rings at least 15 s before a no-answer hang-up (regulators' minimum ring time).
+    dial_timeout_seconds = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(15),
                                                                                    MaxValueValidator(600)])  # fmt: skip
     max_attempts = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(50)])
     retry_delay_minutes = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
@@ -138,6 +139,28 @@ class Campaign(TenantOwnedModel):
     record_calls = models.BooleanField(default=True)
     call_duration_limit = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(10)],
                                                       help_text="Seconds.")  # fmt: skip
+    recording_disclosure = models.CharField(
+        max_length=500, blank=True,
+        help_text="Said first when recording a person in an all-party-consent state (empty: the standard sentence).",
+    )  # fmt: skip
+    abandon_message = models.CharField(
+        max_length=500, blank=True,
+        help_text="Played when a person answers and no agent is free: the seller, a callback number and how to "
+        "opt out (empty: the standard message). Placeholders: {company}, {callback_number}.",
+    )  # fmt: skip
+    require_ai_consent = models.BooleanField(
+        default=False, help_text="AI voice: call only leads with recorded prior express consent."
+    )
+    max_abandon_rate = models.DecimalField(
+        max_digits=4, decimal_places=2, default=Decimal("3.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("3"))],
+        help_text="Predictive pacing keeps abandoned calls at or below this share (%) of answered calls, 30 days.",
+    )  # fmt: skip
+    max_dial_ratio = models.DecimalField(
+        max_digits=4, decimal_places=2, default=Decimal("3.00"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("10"))],
+        help_text="Predictive pacing never dials more lines than this many per free agent.",
+    )  # fmt: skip
 
     # Who talks ------------------------------------------------------------------------------------
     ai_agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, null=True, blank=True,

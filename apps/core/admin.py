@@ -26,6 +26,19 @@ def _role_allows(request, roles) -> bool:
     return bool(user.tenant_id) and (roles is None or user_role(request) in roles)
 
 
+class ReadOnlyAdminMixin:
+    """For records only the system writes (call records, the dialer's statuses): shown, never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyTenantInline(admin.TabularInline):
     """A read-only inline (timelines, histories) visible to whoever may view the parent."""
 

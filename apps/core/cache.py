@@ -42,3 +42,11 @@ class SharedPoolRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedPoolRedisCacheClient
+
+
+def redis_client():
+    """The raw Redis client behind Django's default cache (for data that is not a cache entry:
+    counters, the simulator's calls). Keys are not prefixed: callers name theirs."""
+    from django.core.cache import caches
+
+    return caches["default"]._cache.get_client(write=True)

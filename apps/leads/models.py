@@ -100,6 +100,11 @@ class Lead(TenantOwnedModel):
     postal_code = models.CharField(max_length=20, blank=True)
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     timezone_source = models.CharField(max_length=10, choices=TimezoneSource.choices, default=TimezoneSource.UNKNOWN)
+    subdivision = models.CharField(
+        max_length=3, blank=True,
+        help_text="State or province code (US FL, CA ON) from the state given, else the number's area code: "
+        "which state calling rules apply.",
+    )  # fmt: skip
 
     # Where it came from and what we know
     source = models.CharField(max_length=100, blank=True)
@@ -122,6 +127,11 @@ class Lead(TenantOwnedModel):
     stage = models.CharField(max_length=12, choices=LeadStage.choices, default=LeadStage.NEW)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
     do_not_call = models.BooleanField(default=False)
+
+    # Consent: an AI-voice campaign may require the person's recorded prior express consent.
+    consent_type = models.CharField(max_length=32, blank=True, help_text="e.g. written, verbal, web_form")
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=255, blank=True, help_text="Where it was given (a URL, a form).")
 
     # Calling
     next_call_at = models.DateTimeField(null=True, blank=True, help_text="When the dialer may call (schedule_at).")
@@ -181,8 +191,15 @@ class Lead(TenantOwnedModel):
                          condition=Q(deleted_at__isnull=True, agent__isnull=False)),
             models.Index(fields=["tenant", "assigned_to"], name="lead_tenant_assignee",
                          condition=Q(deleted_at__isnull=True, assigned_to__isnull=False)),
-            models.Index(fields=["tenant", "next_call_at"], name="lead_dialable",
-                         condition=Q(deleted_at__isnull=True, do_not_call=False, status__in=["new", "scheduled"])),
+            # The dialer's queues: a campaign's (or an AI agent's own) due leads, best first. Led by the
+            # campaign, so paused and finished campaigns' leads are never walked; only waiting leads
+            # are in them, so a claimed lead leaves the queue.
+            models.Index(fields=["campaign", "priority", "next_call_at"], name="lead_queue_campaign",
+                         condition=Q(deleted_at__isnull=True, do_not_call=False, status__in=["new", "scheduled"],
+                                     campaign__isnull=False)),
+            models.Index(fields=["agent", "priority", "next_call_at"], name="lead_queue_agent",
+                         condition=Q(deleted_at__isnull=True, do_not_call=False, status__in=["new", "scheduled"],
+                                     campaign__isnull=True, agent__isnull=False)),
             # New entries wait in a pending list that apps.leads.search_index merges after imports and
             # every minute (merging in the writers was half the database cost of an imported lead).
             GinIndex(fields=["search_document"], name="lead_search", fastupdate=True, gin_pending_list_limit=65536),

@@ -21,6 +21,7 @@ from django.utils import timezone as dj_timezone
 from apps.core.validators import time_zone_names
 from apps.leads.choices import PRIORITY_WORDS, InterestLevel, LeadStage, LeadStatus, TimezoneSource, status_word
 from apps.leads.phones import PhoneError, normalize_phone
+from apps.leads.regions import subdivision_of
 
 # What each spec document (and people's spreadsheets) call our fields. Keys are compared after
 # lower-casing and turning spaces and dashes into underscores.
@@ -58,13 +59,14 @@ TEXT_LIMITS = {
     "first_name": 150, "last_name": 150, "company_name": 200, "job_title": 150, "industry": 100, "niche": 100,
     "company_size": 50, "preferred_language": 35, "address": 255, "city": 100, "state": 100, "country": 100,
     "postal_code": 20, "source": 100, "source_details": 5000, "notes": 20000, "sub_status": 50,
+    "consent_type": 32, "consent_source": 255,
 }  # fmt: skip
 LIST_FIELDS = ("tags", "pain_points", "requirements")
 # Fields an input may set. Lifecycle counters (attempts, conversions, deletion) are not among them.
 WRITABLE = frozenset(
     {*TEXT_LIMITS, *LIST_FIELDS, "phone_e164", "alternate_phone", "email", "timezone", "annual_revenue", "priority",
      "interest_level", "lead_score", "custom_fields", "status", "stage", "next_call_at", "best_time_to_call",
-     "do_not_call", "is_hot_lead", "full_name", "last_call_at"}
+     "do_not_call", "is_hot_lead", "full_name", "last_call_at", "consent_at"}
 )  # fmt: skip
 
 _TRUE = {"1", "true", "yes", "y", "t", "on", "x"}
@@ -344,7 +346,7 @@ _CONVERTERS = {
     **dict.fromkeys([*TEXT_LIMITS, "full_name"], _convert_text),
     **dict.fromkeys(LIST_FIELDS, _simple(_as_list)),
     **dict.fromkeys(("do_not_call", "is_hot_lead"), _simple(_as_bool)),
-    **dict.fromkeys(("next_call_at", "last_call_at"), _convert_datetime),
+    **dict.fromkeys(("next_call_at", "last_call_at", "consent_at"), _convert_datetime),
     "phone_e164": _convert_phone,
     "email": _convert_email,
     "alternate_phone": _convert_alternate_phone,
@@ -366,7 +368,7 @@ if set(_CONVERTERS) | {"custom_fields"} != WRITABLE:  # a field added to one tab
 _BLANK_VALUES: dict[str, Any] = {
     **dict.fromkeys(LIST_FIELDS, list),
     **dict.fromkeys([*TEXT_LIMITS, "email", "alternate_phone", "timezone"], ""),
-    **dict.fromkeys(("next_call_at", "best_time_to_call", "annual_revenue", "last_call_at"), None),
+    **dict.fromkeys(("next_call_at", "best_time_to_call", "annual_revenue", "last_call_at", "consent_at"), None),
 }
 
 
@@ -389,8 +391,11 @@ def _set_status(text: str, values: dict) -> None:
 
 
 def _derive_timezone(values: dict) -> None:
+    """The time zone (given, else from the number) and the state whose calling rules apply."""
     phone = values.pop("_phone", None)
     if values.get("timezone"):
         values["timezone_source"] = TimezoneSource.GIVEN
     elif phone is not None:
         values["timezone"], values["timezone_source"] = phone.timezone, phone.timezone_source
+    if phone is not None:
+        values["subdivision"] = subdivision_of(state=values.get("state", ""), country=phone.region, e164=phone.e164)

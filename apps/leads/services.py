@@ -15,6 +15,7 @@ from apps.leads.choices import ActivityType, Disposition, LeadStage, LeadStatus
 from apps.leads.models import DncSource, DoNotCallEntry, Lead, LeadActivity
 from apps.leads.normalize import SETTABLE_STATUSES
 from apps.leads.phones import PhoneError, normalize_phone
+from apps.leads.regions import subdivision_of
 
 # Statuses owned by the dialer: nobody else may move a lead out of them.
 DIALER_OWNED = frozenset({LeadStatus.QUEUED, LeadStatus.CALLING})
@@ -110,6 +111,8 @@ def lead_update(*, lead: Lead, actor: Actor, values: dict[str, Any], relations: 
     if "phone_e164" in values and locked.timezone_source != "given" and "timezone" not in values:
         phone = normalize_phone(locked.phone_e164)
         locked.timezone, locked.timezone_source = phone.timezone, phone.timezone_source
+    if "phone_e164" in values or "state" in values:
+        locked.subdivision = subdivision_of(state=locked.state, country=locked.phone_region, e164=locked.phone_e164)
     if "phone_e164" in values and phone_is_blocked(tenant=locked.tenant, phone=locked.phone_e164):
         locked.do_not_call = True
     if locked.do_not_call and locked.status not in DIALER_OWNED:

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from apps.core.crypto import EncryptedTextField
 from apps.core.ids import uuid7
 from apps.core.models import BaseModel, TenantOwnedModel
 from apps.core.validators import validate_e164, validate_region, validate_time_zone
@@ -31,6 +32,12 @@ class Tenant(BaseModel):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=20, blank=True, validators=[validate_e164])
     industry = models.CharField(max_length=100, blank=True)
+    monthly_call_quota = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Calls the tenant may place per calendar month (UTC); empty: no limit."
+    )
+    # Telephony: the tenant's own Twilio (sub)account; empty: the platform's (TWILIO_ACCOUNT_SID).
+    twilio_account_sid = models.CharField(max_length=64, blank=True)
+    twilio_auth_token = EncryptedTextField(blank=True, help_text="Stored encrypted.")
 
     class Meta:
         ordering = ["name"]

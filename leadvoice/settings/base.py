@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.campaigns",
     "apps.agents",
     "apps.leads",
+    "apps.calls",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     # New leads' search-index entries wait in a pending list until merged (apps.leads.search_index).
     "leads-search-index-merge": {"task": "apps.leads.tasks.search_index_merge", "schedule": 60.0},
+    # The dialer (apps.calls): claim due leads and place their calls; sweep what was lost; apply
+    # callbacks the webhooks' wake-ups missed.
+    "calls-dialer-tick": {
+        "task": "apps.calls.tasks.dialer_tick",
+        "schedule": env.float("DIALER_TICK_SECONDS", default=5.0),
+    },
+    "calls-reap": {"task": "apps.calls.tasks.reap", "schedule": 30.0},
+    "calls-drain-events": {"task": "apps.calls.tasks.drain_events", "schedule": 10.0},
 }
 
 # Internationalisation ---------------------------------------------------------------------------
@@ -303,3 +312,38 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports neutralise = + - @ like the API's
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+
+# Dialer and telephony (apps.calls) -----------------------------------------------------------------
+DIALER_TICK_SECONDS = env.float("DIALER_TICK_SECONDS", default=5.0)
+# The lead's own local window; stricter than 08:00-21:00 is allowed, looser is clamped to it.
+DIALER_LOCAL_START = env("DIALER_LOCAL_START", default="08:00")
+DIALER_LOCAL_END = env("DIALER_LOCAL_END", default="21:00")
+DIALER_MAX_CLAIM_PER_TICK = env.int("DIALER_MAX_CLAIM_PER_TICK", default=1000)  # per campaign
+DIALER_STALE_QUEUED_SECONDS = env.int("DIALER_STALE_QUEUED_SECONDS", default=120)  # claimed, never originated
+DIALER_STALE_LIVE_SECONDS = env.int("DIALER_STALE_LIVE_SECONDS", default=4 * 3600)  # no final callback
+DIALER_ABANDON_SECONDS = env.float("DIALER_ABANDON_SECONDS", default=2.0)  # answered, no agent free in time
+TELEPHONY_PROVIDER = env("TELEPHONY_PROVIDER", default="simulator")  # simulator | twilio
+TELEPHONY_CALLS_PER_SECOND = env.float("TELEPHONY_CALLS_PER_SECOND", default=50.0)  # the provider account's CPS
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_BASE = env("TWILIO_API_BASE", default="")  # a local fake of Twilio's REST API (tests, demos)
+# PUBLIC_BASE_URL (above): the address Twilio (or the simulator) calls back, and what
+# X-Twilio-Signature is computed over (set it behind a proxy).
+# The simulator: a carrier inside the project. Odds of each outcome and timings (seconds).
+# "answer=0.45,no_answer=0.2,...": answer, no_answer, busy, voicemail, failed, hangup (mid-call), silent
+# (every callback lost).
+SIMULATOR_ODDS = {
+    key.strip(): float(value)
+    for key, _, value in (
+        part.partition("=")
+        for part in env(
+            "SIMULATOR_ODDS", default="answer=0.45,no_answer=0.2,busy=0.1,voicemail=0.15,failed=0.05,hangup=0.05"
+        ).split(",")
+        if "=" in part
+    )
+}
+SIMULATOR_RING_SECONDS = env.float("SIMULATOR_RING_SECONDS", default=4.0)
+SIMULATOR_TALK_SECONDS = env.float("SIMULATOR_TALK_SECONDS", default=20.0)
+SIMULATOR_SPEED = env.float("SIMULATOR_SPEED", default=1.0)  # >1 plays calls faster than real time
+SIMULATOR_DUPLICATES = env.float("SIMULATOR_DUPLICATES", default=0.0)  # share of callbacks sent twice
+SIMULATOR_REORDER = env.bool("SIMULATOR_REORDER", default=False)  # deliver callbacks out of order

@@ -14,3 +14,4 @@ CACHES["default"]["KEY_PREFIX"] = "lv-test"  # noqa: F405
 STATIC_ROOT = None  # files come from the finders; nothing is collected in tests
 WHITENOISE_USE_FINDERS = True
 LIST_SEARCH_PROBE_MS = 0  # a loaded CI machine must not change which plan a search test takes
+CLOCK_OVERRIDE_ALLOWED = True  # apps.core.clock: tests move the dialer's clock (a simulated day)

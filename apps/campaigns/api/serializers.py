@@ -69,7 +69,9 @@ class CampaignInputSerializer(serializers.Serializer):
     pacing_mode = serializers.ChoiceField(choices=PacingMode.choices, required=False)
     calls_per_day = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     max_concurrent_calls = serializers.IntegerField(min_value=1, max_value=1000, required=False)
-    dial_timeout_seconds = serializers.IntegerField(min_value=5, max_value=600, required=False)
+    dial_timeout_seconds = serializers.IntegerField(
+        min_value=15, max_value=600, required=False, help_text="Seconds to ring (at least 15: the minimum ring time)."
+    )
     max_attempts = serializers.IntegerField(min_value=1, max_value=50, required=False)
     retry_delay_minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 30, required=False)
     retry_backoff = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=1, max_value=10, required=False)
@@ -82,6 +84,13 @@ class CampaignInputSerializer(serializers.Serializer):
     voicemail_drop_text = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     record_calls = serializers.BooleanField(required=False)
     call_duration_limit = serializers.IntegerField(min_value=10, max_value=4 * 3600, required=False, allow_null=True)
+    recording_disclosure = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    abandon_message = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    require_ai_consent = serializers.BooleanField(required=False)
+    max_abandon_rate = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, max_value=3,
+                                                required=False)  # fmt: skip
+    max_dial_ratio = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=1, max_value=10,
+                                              required=False)  # fmt: skip
     ai_agent_id = serializers.UUIDField(required=False, allow_null=True)
     agent_group_id = serializers.UUIDField(required=False, allow_null=True)
     ai_voice_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -208,6 +217,9 @@ def campaign_to_dict(campaign: Campaign, counts: dict | None = None) -> dict:
         "amd_enabled": c.amd_enabled, "voicemail_message_url": c.voicemail_drop_url,
         "voicemail_drop_url": c.voicemail_drop_url, "voicemail_drop_text": c.voicemail_drop_text,
         "record_calls": c.record_calls, "call_duration_limit": c.call_duration_limit,
+        "recording_disclosure": c.recording_disclosure, "abandon_message": c.abandon_message,
+        "require_ai_consent": c.require_ai_consent, "max_abandon_rate": _dec(c.max_abandon_rate),
+        "max_dial_ratio": _dec(c.max_dial_ratio),
         "ai_agent_id": str(c.ai_agent_id) if c.ai_agent_id else None,
         "agent_group_id": str(c.agent_group_id) if c.agent_group_id else None,
         "ai_voice_id": c.ai_voice_id, "ai_voice_language": c.ai_voice_language, "ai_voice_gender": c.ai_voice_gender,

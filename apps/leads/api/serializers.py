@@ -15,7 +15,7 @@ from apps.leads.normalize import WRITABLE, LeadContext, canonical_key, normalize
 READ_ONLY_KEYS = frozenset({
     "id", "tenant_id", "company_id", "created_at", "updated_at", "attempts_count", "call_attempts",
     "phone_raw",
-    "phone_region", "phone_type", "phone_national", "timezone_source", "score_breakdown", "disposition",
+    "phone_region", "phone_type", "phone_national", "timezone_source", "score_breakdown", "disposition", "subdivision",
     "conversion_value", "converted_at", "deleted_at", "full_name_display", "type", "phone_normalized",
 })  # fmt: skip
 RELATION_KEYS = {
@@ -32,7 +32,8 @@ LEAD_LIST_FIELDS = (
     "timezone", "timezone_source", "source", "source_details", "priority", "interest_level", "lead_score",
     "score_breakdown", "is_hot_lead", "pain_points", "requirements", "tags", "custom_fields", "notes", "status",
     "sub_status", "stage", "disposition", "do_not_call", "next_call_at", "best_time_to_call", "attempts_count",
-    "last_call_at", "conversion_value", "converted_at", "created_at", "updated_at",
+    "last_call_at", "conversion_value", "converted_at", "created_at", "updated_at", "subdivision", "consent_type",
+    "consent_at", "consent_source",
 )  # fmt: skip
 
 
@@ -67,6 +68,7 @@ def lead_to_dict(lead: Lead) -> dict[str, Any]:
         "postal_code": lead.postal_code,
         "timezone": lead.timezone,
         "timezone_source": lead.timezone_source,
+        "subdivision": lead.subdivision,
         "source": lead.source,
         "source_details": lead.source_details,
         "priority": lead.priority,
@@ -90,6 +92,9 @@ def lead_to_dict(lead: Lead) -> dict[str, Any]:
         "last_call_at": iso(lead.last_call_at),
         "conversion_value": str(lead.conversion_value) if lead.conversion_value is not None else None,
         "converted_at": iso(lead.converted_at),
+        "consent_type": lead.consent_type,
+        "consent_at": iso(lead.consent_at),
+        "consent_source": lead.consent_source,
         "created_at": iso(lead.created_at),
         "updated_at": iso(lead.updated_at),
     }

@@ -238,13 +238,20 @@ class Writer:
         quoted = ", ".join(f'"{self.fields[n].column}"' for n in names)
         spec = self.spec
         missing = [f for n, f in self.fields.items() if n not in names and not f.null]
+        # A lead without a schedule is due now (spec 000), as the API's lead_create makes it.
+        due = [] if "next_call_at" in names else ['"next_call_at"']
         target_cols = ", ".join([
             "id", "tenant_id", "campaign_id", "agent_id", "created_at", "updated_at",
-            *(f'"{self.fields[n].column}"' for n in names), *(f'"{f.column}"' for f in missing),
+            *(f'"{self.fields[n].column}"' for n in names), *(f'"{f.column}"' for f in missing), *due,
         ])  # fmt: skip
-        select_cols = ", ".join(["t.id", "%(tenant)s", "%(campaign)s", "%(agent)s", "now()", "now()",
-                                 *(f't."{self.fields[n].column}"' for n in names),
-                                 *(sql_literal(f.get_default()) for f in missing)])  # fmt: skip
+        cells = [f't."{self.fields[n].column}"' for n in names]
+        cells = [
+            f"COALESCE({cell}, now())" if n == "next_call_at" else cell for n, cell in zip(names, cells, strict=True)
+        ]
+        defaults = [sql_literal(f.get_default()) for f in missing] + (["now()"] if due else [])
+        select_cols = ", ".join(
+            ["t.id", "%(tenant)s", "%(campaign)s", "%(agent)s", "now()", "now()", *cells, *defaults]
+        )
         activity_type, description, metadata, actor_id, actor_label = self.activity
         params = {"tenant": spec.tenant.pk, "campaign": getattr(spec.campaign, "pk", None),
                   "agent": getattr(spec.agent, "pk", None), "type": activity_type, "description": description,

@@ -162,7 +162,7 @@ def test_a_lead_cannot_point_at_another_tenants_agent_even_in_sql(acme, make_lea
     lead = make_lead()
     for column in ("agent_id", "assigned_to_id"):
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"UPDATE leads_lead SET {column} = %s WHERE id = %s", [globex_agent.pk, lead.pk])  # noqa: S608
+            cursor.execute(f"UPDATE leads_lead SET {column} = %s WHERE id = %s", [globex_agent.pk, lead.pk])
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 

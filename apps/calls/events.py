@@ -1,0 +1,152 @@
+"""Provider callbacks after the 200: each stored CallEvent is applied once, in arrival order, by the
+drain (a Celery task the webhooks wake, and beat as a safety net). A status that reaches a final
+state finalizes the call in the same transaction (apps.calls.outcomes).
+
+Dispatch is a table of event kind -> handler, as Saleor routes its payment webhooks.
+"""
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+
+from django.db import transaction
+
+from apps.calls import outcomes
+from apps.calls.choices import MACHINE, PROVIDER_STATUS, TERMINAL, EventKind
+from apps.calls.models import Call, CallEvent
+from apps.calls.telephony import provider_named, twiml
+from apps.calls.telephony.base import ProviderError
+from apps.calls.transitions import event_apply
+from apps.core import clock
+from apps.core.cache import redis_client
+
+logger = logging.getLogger(__name__)
+DRAIN_KEY = "calls:drain-pending"
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _price(payload: dict) -> dict:
+    try:
+        price = Decimal(payload.get("Price") or payload.get("CallPrice") or "")
+    except InvalidOperation:
+        return {}
+    return {"cost": abs(price), "cost_unit": (payload.get("PriceUnit") or "USD")[:3]}
+
+
+def _when(payload: dict, received: dt.datetime) -> dt.datetime:
+    """When the provider says the event happened (Twilio's Timestamp, RFC 2822), else when received.
+    Only a time close to the receipt is believed (a skewed clock must not reorder a call's life)."""
+    try:
+        said = parsedate_to_datetime(payload.get("Timestamp") or "")
+    except (TypeError, ValueError):
+        return received
+    if said is None or said.tzinfo is None or abs((said - received).total_seconds()) > 3600:
+        return received
+    return said
+
+
+def _on_status(event: CallEvent, at: dt.datetime) -> None:
+    payload = event.payload
+    target = PROVIDER_STATUS.get(payload.get("CallStatus", ""))
+    fields = {}
+    fill = {"answered_by": (payload.get("AnsweredBy") or "")[:24], "call_sid": (payload.get("CallSid") or "")[:64]}
+    if target in TERMINAL:
+        fields["duration"] = _int(payload.get("CallDuration"))
+        fill.update(_price(payload))
+    status = event_apply(event=event, to=target, at=_when(payload, event.created_at or at),
+                         fields={k: v for k, v in fields.items() if v is not None}, fill=fill)  # fmt: skip
+    if status in TERMINAL:
+        outcomes.finalize(Call(pk=event.call_id), at=at)  # once: it returns False when already done
+
+
+def _on_amd(event: CallEvent, at: dt.datetime) -> None:
+    """Asynchronous answering-machine detection: a machine gets the voicemail drop after the beep."""
+    answered_by = (event.payload.get("AnsweredBy") or "")[:24]
+    event_apply(event=event, to=None, at=at, fill={"answered_by": answered_by})
+    call = Call.objects.select_related("tenant", "campaign", "lead").get(pk=event.call_id)
+    if answered_by in MACHINE and call.is_live and call.campaign_id and not call.metadata.get("voicemail_dropped"):
+        campaign = call.campaign
+        if campaign.voicemail_drop_url or campaign.voicemail_drop_text:
+            try:
+                provider_named(call.provider).play_and_hangup(call, twiml.voicemail_twiml(call))
+            except ProviderError as exc:
+                logger.warning("call %s: voicemail drop failed: %s", call.pk, exc)
+                return
+            Call.objects.filter(pk=call.pk).update(metadata={**call.metadata, "voicemail_dropped": True})
+
+
+def _on_recording(event: CallEvent, at: dt.datetime) -> None:
+    payload = event.payload
+    if payload.get("RecordingStatus", "completed") != "completed":
+        event_apply(event=event, to=None, at=at)
+        return
+    event_apply(
+        event=event,
+        to=None,
+        at=at,
+        fill={
+            "recording_url": (payload.get("RecordingUrl") or "")[:500],
+            "recording_sid": (payload.get("RecordingSid") or "")[:64],
+            "recording_duration": _int(payload.get("RecordingDuration")),
+        },
+    )
+
+
+def _on_conference(event: CallEvent, at: dt.datetime) -> None:
+    event_apply(event=event, to=None, at=at, fill={"conference_sid": (event.payload.get("ConferenceSid") or "")[:64]})
+
+
+HANDLERS = {EventKind.STATUS: _on_status, EventKind.AMD: _on_amd, EventKind.RECORDING: _on_recording,
+            EventKind.CONFERENCE: _on_conference}  # fmt: skip
+
+
+def process(event: CallEvent, *, at: dt.datetime | None = None) -> None:
+    """Apply one stored callback (its handler marks it processed; one with no handler is only marked)."""
+    at = at or clock.now()
+    handler = HANDLERS.get(event.kind)
+    with transaction.atomic():
+        if handler is not None:
+            handler(event, at)
+        else:
+            CallEvent.objects.filter(pk=event.pk).update(processed_at=at)
+
+
+def drain(*, limit: int = 5000) -> int:
+    """Apply pending callbacks, oldest first. Each in a transaction of its own that locks the event
+    (another drain skips it) and then its call: a drain never holds one call while waiting for
+    another, so drains running side by side cannot deadlock."""
+    redis_client().delete(DRAIN_KEY)  # callbacks arriving from now on wake another drain
+    done = 0
+    while done < limit:
+        pending = list(CallEvent.objects.filter(processed_at__isnull=True).order_by("created_at")
+                       .values_list("pk", flat=True)[:200])  # fmt: skip
+        if not pending:
+            break
+        for pk in pending:
+            try:
+                with transaction.atomic():
+                    event = CallEvent.objects.select_for_update(skip_locked=True).filter(
+                        pk=pk, processed_at__isnull=True).first()  # fmt: skip
+                    if event is None:
+                        continue  # another drain has it, or had it
+                    process(event)
+            except Exception:
+                logger.exception("call event %s could not be applied", pk)
+                CallEvent.objects.filter(pk=pk).update(processed_at=clock.now(), note="failed to apply")
+            done += 1
+    return done
+
+
+def wake_drain() -> None:
+    """After a callback is stored: make sure a drain runs soon (one wake-up per drain, not per callback)."""
+    if redis_client().set(DRAIN_KEY, "1", nx=True, ex=30):
+        from apps.calls.tasks import drain_events
+
+        drain_events.delay()

@@ -1,0 +1,97 @@
+"""The telephony provider interface, and what every provider shares: the callback URLs of a call,
+the auth token its callbacks are signed with, and X-Twilio-Signature.
+
+Two providers implement it: `twilio` (the twilio SDK, real TwiML) and `simulator` (a carrier
+inside the project that drives the very same webhook endpoints with Twilio-format, signed
+requests). TELEPHONY_PROVIDER picks one; a tenant with its own Twilio credentials always gets
+twilio.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+from twilio.request_validator import RequestValidator
+
+
+class ProviderError(Exception):
+    """The provider refused or could not be reached. `transient` errors may be retried."""
+
+    def __init__(self, message: str, *, code: str = "", transient: bool = False):
+        super().__init__(message)
+        self.code, self.transient = code, transient
+
+
+@dataclass(frozen=True)
+class Originated:
+    sid: str
+    status: str = "queued"
+
+
+@dataclass(frozen=True)
+class ProviderCallStatus:
+    """What the provider knows of a call (for the reaper's reconciliation)."""
+
+    status: str  # Twilio's words: queued, ringing, in-progress, completed, busy, no-answer, failed, canceled
+    duration: int | None = None
+    answered_by: str = ""
+    price: str | None = None
+    price_unit: str = ""
+
+
+class Provider:
+    """What the dialer and the webhooks need of a carrier."""
+
+    name = "base"
+
+    def originate(self, call, *, machine_detection: bool, record: bool, timeout: int) -> Originated:
+        raise NotImplementedError
+
+    def hangup(self, call) -> None:
+        raise NotImplementedError
+
+    def fetch_status(self, call) -> ProviderCallStatus | None:
+        raise NotImplementedError
+
+    def play_and_hangup(self, call, twiml: str) -> None:
+        """Replace what a live call is doing (voicemail drop after the beep, an abandoned call's message)."""
+        raise NotImplementedError
+
+
+def auth_token(tenant=None) -> str:
+    """The token callbacks for this tenant's calls are signed with: the tenant's own Twilio token,
+    else the platform's, else (simulator with nothing set) one derived from SECRET_KEY."""
+    if tenant is not None and getattr(tenant, "twilio_auth_token", ""):
+        return tenant.twilio_auth_token
+    if settings.TWILIO_AUTH_TOKEN:
+        return settings.TWILIO_AUTH_TOKEN
+    return hashlib.sha256(f"leadvoice-simulator:{settings.SECRET_KEY}".encode()).hexdigest()[:32]
+
+
+def public_url(name: str, **query) -> str:
+    """The absolute URL of a webhook, as the provider is told it and as the signature covers it."""
+    path = reverse(name)
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def callback_urls(call) -> dict[str, str]:
+    """The webhooks of one call. The ids ride in the query string (spec 004), covered by the signature."""
+    ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
+    return {
+        "answer": public_url("webhooks:twilio-answer", leadId=str(call.lead_id), **ids),
+        "status": public_url("webhooks:twilio-status", **ids),
+        "amd": public_url("webhooks:twilio-amd", **ids),
+        "recording": public_url("webhooks:twilio-recording", **ids),
+        "conference": public_url("webhooks:twilio-conference-status", **ids),
+    }
+
+
+def sign(url: str, params: dict, token: str) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def signature_valid(url: str, params: dict, signature: str, token: str) -> bool:
+    return bool(signature) and RequestValidator(token).validate(url, params, signature)

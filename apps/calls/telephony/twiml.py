@@ -1,0 +1,129 @@
+"""The call-control answers (TwiML) our webhooks give, for every mode: the AI voice app, a human
+agent's conference, voicemail drop, the abandoned-call message, the recording disclosure.
+
+Built with the twilio SDK's VoiceResponse, so what the simulator reads is what Twilio reads.
+"""
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from apps.calls.telephony.base import public_url
+from apps.campaigns import scripts
+from apps.campaigns.models import HUMAN_PACING
+
+DISCLOSURE = "This call may be recorded for quality and training purposes."
+ABANDON = ("Hello, this is {company}. We tried to reach you but no one was free to take your call. "
+           "Please call us back at {callback_number}. To stop receiving our calls, press 9 now or tell us "
+           "when we call back.")  # fmt: skip
+VOICEMAIL = "Hello, this is {company}. Sorry we missed you. Please call us back at {callback_number}. Thank you."
+
+
+def _voice(campaign) -> dict:
+    language = (campaign.ai_voice_language if campaign is not None else "") or "en-US"
+    return {"language": language}
+
+
+def _company(call) -> str:
+    return call.tenant.name if call.tenant_id else "us"
+
+
+def _callback_number(call) -> str:
+    number = call.from_number or ""
+    return " ".join(number[1:]) if number.startswith("+") else number  # read digit by digit
+
+
+def disclosure_text(campaign) -> str:
+    return (campaign.recording_disclosure if campaign is not None else "") or DISCLOSURE
+
+
+def abandon_text(call) -> str:
+    template = (call.campaign.abandon_message if call.campaign_id else "") or ABANDON
+    return template.replace("{company}", _company(call)).replace("{callback_number}", _callback_number(call))
+
+
+def voicemail_twiml(call) -> str:
+    """Voicemail drop (after the beep): the campaign's recording, else its text, else the standard words."""
+    campaign = call.campaign
+    response = VoiceResponse()
+    if campaign is not None and campaign.voicemail_drop_url:
+        response.play(campaign.voicemail_drop_url)
+    else:
+        text = (campaign.voicemail_drop_text if campaign is not None else "") or VOICEMAIL
+        text = text.replace("{company}", _company(call)).replace("{callback_number}", _callback_number(call))
+        response.say(text, **_voice(campaign))
+    response.hangup()
+    return str(response)
+
+
+def abandon_twiml(call) -> str:
+    """A person answered and no agent was free in time: who called, how to call back, how to opt out."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, timeout=3, action=public_url("webhooks:twilio-optout", callId=str(call.pk),
+                                                               tenantId=str(call.tenant_id)))  # fmt: skip
+    gather.say(abandon_text(call), **_voice(call.campaign))
+    response.append(gather)
+    response.hangup()
+    return str(response)
+
+
+def wait_for_agent_twiml(call, attempt: int) -> str:
+    """No agent free yet: hold a second and ask again (the answer webhook, attempt+1)."""
+    response = VoiceResponse()
+    response.pause(length=1)
+    response.redirect(public_url("webhooks:twilio-answer", callId=str(call.pk), tenantId=str(call.tenant_id),
+                                 leadId=str(call.lead_id), attempt=str(attempt + 1)), method="POST")  # fmt: skip
+    return str(response)
+
+
+def answer_twiml(call, *, disclose: bool) -> str:
+    """A person is on the line: the AI voice app takes over, or the lead joins the agent's conference."""
+    campaign = call.campaign
+    response = VoiceResponse()
+    if disclose:
+        response.say(disclosure_text(campaign), **_voice(campaign))
+    ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
+    if campaign is not None and campaign.pacing_mode in HUMAN_PACING:
+        dial = Dial(record="record-from-answer-dual" if campaign.record_calls else None,
+                    recording_status_callback=public_url("webhooks:twilio-recording", **ids)
+                    if campaign.record_calls else None)  # fmt: skip
+        dial.conference(
+            f"call_{call.pk}", start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
+            status_callback=public_url("webhooks:twilio-conference-status", **ids),
+            status_callback_event="start end join leave",
+        )  # fmt: skip
+        response.append(dial)
+    else:
+        response.redirect(public_url("webhooks:twilio-voice", **ids), method="POST")
+    return str(response)
+
+
+def voice_turn_twiml(call, *, say: str, listen: bool) -> str:
+    """One turn of the voice app: say something, then listen for speech (or hang up)."""
+    response = VoiceResponse()
+    ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
+    if listen:
+        gather = Gather(input="speech", speech_timeout="auto", timeout=5,
+                        action=public_url("webhooks:twilio-voice", **ids), method="POST")  # fmt: skip
+        gather.say(say, **_voice(call.campaign))
+        response.append(gather)
+        response.redirect(public_url("webhooks:twilio-voice", silence="1", **ids), method="POST")
+    else:
+        response.say(say, **_voice(call.campaign))
+        response.hangup()
+    return str(response)
+
+
+def greeting(call) -> str:
+    """The opening line of the AI voice app: the campaign's script with the lead's details."""
+    campaign = call.campaign
+    template = (campaign.script_template if campaign is not None else "") or (
+        "Hello {first_name}, this is {agent_name} calling from {business_name}. Do you have a minute?"
+    )
+    if campaign is None:
+        return scripts.render(template, {"first_name": call.lead.first_name, "business_name": _company(call)})
+    return scripts.render(template, scripts.context_for(campaign=campaign, lead=call.lead, agent=call.agent))
+
+
+def hangup_twiml() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)

@@ -1,0 +1,242 @@
+"""Twilio's webhooks (spec 004), which the simulator drives the same way: answer, status, amd,
+recording, agent-answer, conference-status, plus the voice app and the abandoned-call opt-out.
+
+Every request is verified first: X-Twilio-Signature over the public URL (PUBLIC_BASE_URL, for
+deployments behind a proxy) with the auth token of the call's tenant; a bad or missing signature is
+a 403 and changes nothing. Status-type callbacks are stored (CallEvent, unique per CallSid and
+SequenceNumber or status, so a duplicate is a no-op) and answered at once; the drain applies them
+(apps.calls.events). Call-control webhooks (answer, voice) must answer with TwiML, so they decide
+synchronously, and quickly.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.agents.models import Agent, AgentKind, Presence
+from apps.calls.choices import MACHINE, CallOutcome, CallStatus, EventKind
+from apps.calls.compliance import RuleBook
+from apps.calls.events import wake_drain
+from apps.calls.models import Call
+from apps.calls.telephony import twiml
+from apps.calls.telephony.base import auth_token, signature_valid
+from apps.calls.transitions import call_move, event_record
+from apps.campaigns.models import HUMAN_PACING
+from apps.core import clock
+from apps.core.actors import SYSTEM
+from apps.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+_TOKEN_TTL = 60
+
+
+def _token_for(tenant_id: str) -> str | None:
+    """The tenant's callback token, kept a minute in this process (a lookup per callback otherwise)."""
+    local = caches["local"]
+    key = f"twilio-token:{tenant_id}"
+    token = local.get(key)
+    if token is None:
+        tenant = Tenant.objects.filter(pk=tenant_id).only("id", "twilio_auth_token").first()
+        if tenant is None:
+            return None
+        token = auth_token(tenant)
+        local.set(key, token, _TOKEN_TTL)
+    return token
+
+
+def _verified(request) -> bool:
+    tenant_id = request.GET.get("tenantId", "")
+    try:
+        token = _token_for(tenant_id) if tenant_id else auth_token(None)
+    except (ValueError, ValidationError):  # not a UUID
+        return False
+    if token is None:
+        return False
+    url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+    return signature_valid(url, request.POST.dict(), request.headers.get("X-Twilio-Signature", ""), token)
+
+
+def twilio_webhook(view):
+    """csrf-exempt, POST only, signature checked (403 otherwise)."""
+
+    @csrf_exempt
+    @require_POST
+    def wrapped(request, *args, **kwargs):
+        if not _verified(request):
+            logger.warning("twilio webhook %s: bad or missing signature", request.path)
+            return HttpResponseForbidden("Invalid X-Twilio-Signature")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+def _xml(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type="application/xml")
+
+
+def _call(request) -> Call | None:
+    try:
+        return (Call.objects.select_related("tenant", "campaign", "lead", "agent")
+                .filter(pk=request.GET.get("callId"), tenant_id=request.GET.get("tenantId")).first())  # fmt: skip
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def _store(request, kind: str, key: str) -> HttpResponse:
+    """Store a status-type callback and answer at once; the drain applies it."""
+    post = request.POST
+    call_id, tenant_id = request.GET.get("callId"), request.GET.get("tenantId")
+    if not call_id or not tenant_id:
+        return HttpResponse(status=400)
+    try:  # the call must be the signing tenant's: another tenant's valid signature moves nothing of ours
+        known = Call.objects.filter(pk=call_id, tenant_id=tenant_id).exists()
+    except (ValueError, ValidationError):
+        known = False
+    if not known:
+        return HttpResponse(status=404)
+    sequence = post.get("SequenceNumber")
+    try:
+        created = event_record(tenant_id=tenant_id, call_id=call_id, kind=kind, dedupe_key=key,
+                               provider_status=post.get("CallStatus") or post.get("StatusCallbackEvent") or "",
+                               sequence=int(sequence) if sequence and sequence.isdigit() else None,
+                               payload=post.dict())  # fmt: skip
+    except Exception as exc:  # an id that is no call of ours: nothing to store
+        if "violates foreign key" in str(exc) or "is not a valid UUID" in str(exc):
+            return HttpResponse(status=404)
+        raise
+    if created is not None:
+        transaction.on_commit(wake_drain)
+    return HttpResponse(status=204)
+
+
+@twilio_webhook
+def status(request):
+    post = request.POST
+    key = f"status:{post.get('CallSid', '')}:{post.get('SequenceNumber') or post.get('CallStatus', '')}"
+    return _store(request, EventKind.STATUS, key)
+
+
+@twilio_webhook
+def amd(request):
+    post = request.POST
+    return _store(request, EventKind.AMD, f"amd:{post.get('CallSid', '')}:{post.get('AnsweredBy', '')}")
+
+
+@twilio_webhook
+def recording(request):
+    post = request.POST
+    return _store(
+        request, EventKind.RECORDING, f"recording:{post.get('RecordingSid', '')}:{post.get('RecordingStatus', '')}"
+    )
+
+
+@twilio_webhook
+def conference_status(request):
+    post = request.POST
+    key = f"conference:{post.get('ConferenceSid', '')}:{post.get('StatusCallbackEvent', '')}:{post.get('CallSid', '')}"
+    return _store(request, EventKind.CONFERENCE, key)
+
+
+def _claim_agent(call: Call) -> Agent | None:
+    """An available agent of the campaign's group takes the call (compare-and-swap on their load)."""
+    campaign = call.campaign
+    candidates = Agent.objects.filter(
+        group_id=campaign.agent_group_id, kind=AgentKind.HUMAN, is_active=True, status=Presence.AVAILABLE
+    ).order_by("current_calls", "status_changed_at")
+    for agent in candidates[:10]:
+        if Agent.objects.filter(pk=agent.pk, current_calls=agent.current_calls, status=Presence.AVAILABLE,
+                                current_calls__lt=agent.max_concurrent_calls).update(
+                                    current_calls=agent.current_calls + 1):  # fmt: skip
+            return agent
+    return None
+
+
+@twilio_webhook
+def answer(request):  # noqa: PLR0911 - a return a way the call goes
+    """The person (or a machine) picked up: what happens on the line."""
+    call = _call(request)
+    if call is None:
+        return _xml(twiml.hangup_twiml())
+    post, at = request.POST, clock.now()
+    attempt = int(request.GET.get("attempt", "1") or 1)
+    answered_by = (post.get("AnsweredBy") or "")[:24]
+    with transaction.atomic():
+        event_record(tenant_id=call.tenant_id, call_id=call.pk, kind=EventKind.ANSWER,
+                     dedupe_key=f"answer:{post.get('CallSid', '')}:{attempt}", provider_status=answered_by or "answer",
+                     payload=post.dict())  # fmt: skip
+        call_move(call=call, to=CallStatus.IN_PROGRESS, at=at, kind=EventKind.ANSWER, note="answered",
+                  fields={"answered_by": answered_by} if answered_by else None)  # fmt: skip
+    campaign = call.campaign
+    if answered_by in MACHINE:
+        if campaign is not None and (campaign.voicemail_drop_url or campaign.voicemail_drop_text):
+            Call.objects.filter(pk=call.pk).update(metadata={**call.metadata, "voicemail_dropped": True})
+            return _xml(twiml.voicemail_twiml(call))
+        return _xml(twiml.hangup_twiml())
+    lead = call.lead
+    disclose = bool(
+        campaign is not None
+        and campaign.record_calls
+        and attempt == 1
+        and RuleBook.for_tenant(call.tenant_id).all_party_consent(lead.phone_region, lead.subdivision)
+    )
+    if campaign is None or campaign.pacing_mode not in HUMAN_PACING:
+        return _xml(twiml.answer_twiml(call, disclose=disclose))
+    agent = _claim_agent(call) if not call.metadata.get("agent_connected") else call.agent
+    if agent is not None:
+        Call.objects.filter(pk=call.pk).update(agent=agent, metadata={**call.metadata, "agent_connected": True})
+        return _xml(twiml.answer_twiml(call, disclose=disclose))
+    if attempt < max(1, int(settings.DIALER_ABANDON_SECONDS)):
+        return _xml(twiml.wait_for_agent_twiml(call, attempt))
+    # Nobody free within the abandon window: an abandoned call, with the message the rules require.
+    Call.objects.filter(pk=call.pk).update(outcome=CallOutcome.ABANDONED)
+    return _xml(twiml.abandon_twiml(call))
+
+
+@twilio_webhook
+def agent_answer(request):
+    """The agent's leg (spec 004): a whisper with the lead's name, then into the lead's conference."""
+    from twilio.twiml.voice_response import Dial, VoiceResponse
+
+    response = VoiceResponse()
+    lead_name = request.GET.get("leadName", "")
+    if lead_name:
+        response.say(
+            f"Lead {lead_name}" + (f", campaign {request.GET['campaign']}" if request.GET.get("campaign") else "")
+        )
+    dial = Dial()
+    dial.conference(request.GET.get("conferenceName", ""), start_conference_on_enter=True, end_conference_on_exit=True,
+                    beep=False)  # fmt: skip
+    response.append(dial)
+    return _xml(str(response))
+
+
+@twilio_webhook
+def optout(request):
+    """The abandoned-call message's "press 9": the number goes on the tenant's do-not-call list."""
+    call = _call(request)
+    if call is not None and request.POST.get("Digits") == "9":
+        from apps.leads.models import DncSource
+        from apps.leads.services import dnc_add
+
+        dnc_add(tenant=call.tenant, actor=SYSTEM, phone=call.to_number, reason="Opted out on an abandoned call",
+                source=DncSource.LEAD_REQUEST)  # fmt: skip
+        return _xml(twiml.voice_turn_twiml(call, say="You will not be called again. Goodbye.", listen=False))
+    return _xml(twiml.hangup_twiml())
+
+
+@twilio_webhook
+def voice(request):
+    """The AI voice app's turns (apps.calls.voice_app; the conversation engine of issue 7 plugs in here)."""
+    from apps.calls.voice_app import turn
+
+    call = _call(request)
+    if call is None:
+        return _xml(twiml.hangup_twiml())
+    return _xml(turn(call, speech=request.POST.get("SpeechResult", ""), silence=request.GET.get("silence") == "1"))
