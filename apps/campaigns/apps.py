@@ -2,8 +2,7 @@ from django.apps import AppConfig
 
 
 class CampaignsConfig(AppConfig):
-    """Campaigns: who to call, when, how often, as whom. The lifecycle and the rest of the fields
-    arrive with the campaigns issue; leads point here already."""
+    """Campaigns: who to call, when, how often, as whom, and by whom; their lifecycle and schedule."""
 
     name = "apps.campaigns"
     label = "campaigns"

@@ -1,5 +1,7 @@
 """Small response shapes shared across apps."""
 
+import datetime as dt
+
 from rest_framework import serializers
 
 
@@ -8,5 +10,9 @@ class MessageSerializer(serializers.Serializer):
 
 
 def iso(value) -> str | None:
-    """A datetime as the API writes it: ISO 8601, UTC as "Z"."""
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    """A datetime as the API writes it: ISO 8601 in UTC, written "Z"."""
+    if value is None:
+        return None
+    if getattr(value, "tzinfo", None) is not None and value.utcoffset():
+        value = value.astimezone(dt.UTC)
+    return value.isoformat().replace("+00:00", "Z")

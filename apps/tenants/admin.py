@@ -15,8 +15,39 @@ from apps.tenants.choices import ACCESS_ADMIN_ROLES, OPERATOR_ROLES, ROLE_RANK, 
 from apps.tenants.models import ApiKey, Tenant, User
 
 
+class TenantForm(forms.ModelForm):
+    """The Twilio auth token is write-only: never shown back; left empty, the stored one is kept."""
+
+    twilio_auth_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), strip=True,
+        help_text="The (sub)account's auth token, stored encrypted. Leave empty to keep the current one.",
+    )  # fmt: skip
+    clear_twilio_auth_token = forms.BooleanField(required=False, label="Remove the stored auth token")
+
+    class Meta:
+        model = Tenant
+        fields = "__all__"  # noqa: DJ007 - the admin's field list decides what shows
+
+    def clean_twilio_account_sid(self):
+        sid = (self.cleaned_data.get("twilio_account_sid") or "").strip()
+        if sid and not (sid.startswith("AC") and len(sid) == 34):
+            raise forms.ValidationError("A Twilio account SID is AC followed by 32 characters.")
+        return sid
+
+    def save(self, commit=True):
+        tenant = super().save(commit=False)
+        if self.cleaned_data.get("clear_twilio_auth_token"):
+            tenant.twilio_auth_token = ""
+        elif not self.cleaned_data.get("twilio_auth_token") and tenant.pk:
+            tenant.twilio_auth_token = Tenant.objects.get(pk=tenant.pk).twilio_auth_token
+        if commit:
+            tenant.save()
+        return tenant
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
     list_display = ["name", "slug", "tier", "status", "default_country", "default_timezone", "created_at"]
     list_filter = ["tier", "status"]
     search_fields = ["name", "slug", "contact_email"]

@@ -1,13 +1,16 @@
 """GET /dialer/status/: why each of the tenant's queues (campaigns, AI agents with leads of their
 own) is or is not dialing, as the dialer's last tick saw it, and the platform's switch."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
 
 from apps.calls import selectors
 from apps.calls.api import serializers as s
 from apps.calls.filtersets import DialerStatusFilterSet
 from apps.calls.models import DialerStatus
 from apps.core.viewsets import TenantScopedViewSet
+from apps.leads.models import Lead
 
 
 @extend_schema(tags=["calls"])
@@ -38,3 +41,28 @@ class DialerStatusViewSet(TenantScopedViewSet):
         response.data["dialing_enabled"] = enabled
         response.data["reason"] = (switch.reason if switch is not None else "") or None
         return response
+
+
+@extend_schema(tags=["calls"])
+class DialerLeadViewSet(TenantScopedViewSet):
+    """GET /dialer/leads/{id}/: why one lead is or is not being called now, rule by rule, and when it
+    next may be (apps.calls.dialer.explain)."""
+
+    queryset = Lead.objects.alive().select_related("tenant", "campaign", "agent")
+    read_roles = None
+
+    @extend_schema(
+        responses={200: inline_serializer("DialerLeadExplanation", {
+            "lead_id": serializers.UUIDField(), "callable_now": serializers.BooleanField(),
+            "reasons": serializers.ListField(child=serializers.DictField()),
+            "live_call_id": serializers.UUIDField(allow_null=True),
+            "next_allowed_at": serializers.DateTimeField(allow_null=True), "checked_at": serializers.DateTimeField(),
+        })},
+        description="Every rule the dialer applies, checked for this lead: reasons carry a code (in_call, "
+        "dialing_stopped, tenant_suspended, do_not_call, status, no_queue, outside_queue_window, max_attempts, "
+        "no_consent, not_due, outside_lead_window, limit_24h) and a sentence.",
+    )  # fmt: skip
+    def retrieve(self, request, pk=None):
+        from apps.calls.dialer.explain import explain
+
+        return Response(explain(self.get_object()))

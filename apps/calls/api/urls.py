@@ -4,7 +4,7 @@ dialer status)."""
 
 from rest_framework.routers import SimpleRouter
 
-from apps.calls.api.dialer import DialerStatusViewSet
+from apps.calls.api.dialer import DialerLeadViewSet, DialerStatusViewSet
 from apps.calls.api.rules import CallDispositionViewSet, ComplianceRuleViewSet
 from apps.calls.api.views import CallViewSet
 
@@ -13,5 +13,6 @@ router.register("calls/dispositions", CallDispositionViewSet, basename="call-dis
 router.register("calls/compliance-rules", ComplianceRuleViewSet, basename="compliance-rule")
 router.register("calls", CallViewSet, basename="call")
 router.register("dialer/status", DialerStatusViewSet, basename="dialer-status")
+router.register("dialer/leads", DialerLeadViewSet, basename="dialer-lead")
 
 urlpatterns = router.urls

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 
 from apps.calls.compliance import RuleBook
@@ -25,6 +26,7 @@ from apps.campaigns.models import PacingMode
 from apps.core import clock
 
 logger = logging.getLogger(__name__)
+DUE_COUNT_EVERY = 60  # seconds between counts of a queue's due leads (for the status page)
 
 
 def _status(queue: DialQueue, **values) -> None:
@@ -100,11 +102,26 @@ def dispatch(queue: DialQueue, *, at: dt.datetime, rules: RuleBook | None = None
             _enqueue(started)
     if record:
         capacity = plan.capacity
+        due = _due_leads(queue, at, rules)
+        if due is not None:
+            plan.details["due_counted_at"] = at.isoformat()
         _status(queue, dialing=bool(started), reason=plan.reason, message=plan.message, claimed=len(started),
+                **({"due_leads": due} if due is not None else {}),
                 in_flight=getattr(capacity, "in_flight", 0), capacity=getattr(capacity, "allowed", 0),
                 calls_today=getattr(capacity, "calls_today", 0), checked_at=at, details=plan.details,
                 next_opening=queue.next_opening(at) if plan.reason == "outside_window" else None)  # fmt: skip
     return started
+
+
+def _due_leads(queue: DialQueue, at: dt.datetime, rules: RuleBook | None) -> int | None:
+    """How many leads the queue could call right now (up to 10,000), counted at most once a minute
+    per queue and process (None when not counted this tick)."""
+    key = f"dialer-due-counted:{queue.key}"
+    local = caches["local"]
+    if local.get(key):
+        return None
+    local.set(key, True, DUE_COUNT_EVERY)
+    return claims.count_due(queue, rules or RuleBook.for_tenant(queue.tenant.pk), at)
 
 
 def _limit_message(reason: str) -> str:

@@ -268,3 +268,24 @@ def test_a_callback_asked_for_on_the_last_attempt_is_still_made(acme):
     _finish(call, CallStatus.NO_ANSWER)
     person.refresh_from_db()
     assert (person.status, person.sub_status) == (LeadStatus.DONE, "")
+
+
+def test_why_a_lead_is_not_called(acme, api_client_for, alice, charlie):
+    from apps.calls.dialer.explain import explain
+
+    c = f.campaign(acme, calling_hours_start=dt.time(9), calling_hours_end=dt.time(17), max_attempts=2)
+    miami = f.lead(acme, "+13055550198", campaign=c)
+    at_night = dt.datetime(2026, 12, 3, 3, 0, tzinfo=dt.UTC)  # 22:00 in New York and Miami
+    result = explain(miami, at_night)
+    assert not result["callable_now"]
+    assert {r["code"] for r in result["reasons"]} == {"outside_queue_window", "outside_lead_window"}
+    assert result["next_allowed_at"] == "2026-12-03T14:00:00Z"  # 09:00 New York: both windows open
+    assert explain(miami, NOON_NY)["callable_now"]
+    Lead.objects.filter(pk=miami.pk).update(attempts_count=2)
+    DoNotCallEntry.objects.create(tenant=acme, phone_e164=miami.phone_e164)
+    miami.refresh_from_db()
+    codes = {r["code"] for r in explain(miami, NOON_NY)["reasons"]}
+    assert codes == {"max_attempts", "do_not_call"} and explain(miami, NOON_NY)["next_allowed_at"] is None
+    resp = api_client_for(alice).get(f"/api/v1/dialer/leads/{miami.pk}/")
+    assert resp.status_code == 200 and not resp.json()["callable_now"]
+    assert api_client_for(charlie).get(f"/api/v1/dialer/leads/{miami.pk}/").status_code == 404

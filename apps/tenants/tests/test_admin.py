@@ -93,3 +93,31 @@ def test_tenant_staff_see_their_tenant_but_not_tier_changes(admin_client_for, al
     assert "Acme" in listing and "Globex" not in listing
     assert client.get(f"/admin/tenants/tenant/{globex.pk}/change/").status_code == 302
     assert client.get("/admin/tenants/tenant/add/").status_code == 403
+
+
+def test_the_tenants_twilio_token_is_write_only_and_stored_encrypted(admin_client_for, alice, acme):
+    from django.db import connection
+
+    from apps.tenants.admin import TenantForm
+    from apps.tenants.models import Tenant
+
+    sid = "AC" + "b2" * 16
+    data = {field: getattr(acme, field) for field in ("name", "slug", "tier", "status", "default_country",
+                                                      "default_timezone")}  # fmt: skip
+    form = TenantForm(data={**data, "twilio_account_sid": sid, "twilio_auth_token": "s3cret-token"}, instance=acme)
+    assert form.is_valid(), form.errors
+    form.save()
+    assert Tenant.objects.get(pk=acme.pk).twilio_auth_token == "s3cret-token"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT twilio_auth_token FROM tenants_tenant WHERE id = %s", [acme.pk])
+        stored = cursor.fetchone()[0]
+    assert stored.startswith("enc1:") and "s3cret" not in stored
+    page = admin_client_for(alice).get(f"/admin/tenants/tenant/{acme.pk}/change/").content.decode()
+    assert "s3cret-token" not in page and stored not in page  # never shown back
+    kept = TenantForm(data={**data, "twilio_account_sid": sid, "twilio_auth_token": ""}, instance=Tenant.objects.get(
+        pk=acme.pk))  # fmt: skip
+    assert kept.is_valid()
+    kept.save()
+    assert Tenant.objects.get(pk=acme.pk).twilio_auth_token == "s3cret-token"  # empty keeps it
+    bad = TenantForm(data={**data, "twilio_account_sid": "nope"}, instance=acme)
+    assert not bad.is_valid() and "twilio_account_sid" in bad.errors
