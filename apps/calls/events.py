@@ -125,21 +125,24 @@ def drain(*, limit: int = 5000) -> int:
     redis_client().delete(DRAIN_KEY)  # callbacks arriving from now on wake another drain
     done = 0
     while done < limit:
-        pending = list(CallEvent.objects.filter(processed_at__isnull=True).order_by("created_at")
-                       .values_list("pk", flat=True)[:200])  # fmt: skip
+        pending = list(CallEvent.objects.filter(processed_at__isnull=True).order_by("created_at")[:200])
         if not pending:
             break
-        for pk in pending:
+        for event in pending:
             try:
                 with transaction.atomic():
-                    event = CallEvent.objects.select_for_update(skip_locked=True).filter(
-                        pk=pk, processed_at__isnull=True).first()  # fmt: skip
-                    if event is None:
+                    # Lock the row (another drain skips it) without reading it twice.
+                    if not CallEvent.objects.select_for_update(skip_locked=True).filter(
+                            pk=event.pk, processed_at__isnull=True).values_list("pk", flat=True):  # fmt: skip
                         continue  # another drain has it, or had it
-                    process(event)
+                    handler = HANDLERS.get(event.kind)
+                    if handler is not None:
+                        handler(event, clock.now())
+                    else:
+                        CallEvent.objects.filter(pk=event.pk).update(processed_at=clock.now())
             except Exception:
-                logger.exception("call event %s could not be applied", pk)
-                CallEvent.objects.filter(pk=pk).update(processed_at=clock.now(), note="failed to apply")
+                logger.exception("call event %s could not be applied", event.pk)
+                CallEvent.objects.filter(pk=event.pk).update(processed_at=clock.now(), note="failed to apply")
             done += 1
     return done
 

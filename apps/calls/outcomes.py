@@ -9,8 +9,11 @@ After the last attempt a lead that was never reached is done with disposition no
 import datetime as dt
 import logging
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from apps.agents.models import Agent
 from apps.calls.choices import MACHINE, TERMINAL, CallOutcome, CallStatus
@@ -24,10 +27,22 @@ from apps.leads.models import DncSource, DoNotCallEntry, Lead, LeadActivity
 
 logger = logging.getLogger(__name__)
 CALLBACK = "callback"  # Lead.sub_status of a lead waiting for the callback it asked for
+# What finalizing reads and writes of the lead (the rest of its 60 columns stays unread).
+_LEAD_FIELDS = ("id", "tenant_id", "agent_id", "campaign_id", "phone_e164", "attempts_count", "last_call_at",
+                "disposition", "stage", "status", "next_call_at", "converted_at", "do_not_call", "sub_status",
+                "updated_at")  # fmt: skip
+
+
+def _dispositions_key(tenant_id) -> str:
+    return f"call-dispositions:{tenant_id}"
 
 
 def dispositions(tenant_id) -> dict[str, CallDisposition]:
-    """The tenant's dispositions by code, the standard set created the first time they are needed."""
+    """The tenant's dispositions by code, the standard set created the first time they are needed.
+    Kept in the shared cache (every finished call reads them); a change to one drops the entry."""
+    table = cache.get(_dispositions_key(tenant_id))
+    if table is not None:
+        return table
     table = {d.code: d for d in CallDisposition.objects.filter(tenant_id=tenant_id, is_active=True)}
     missing = [row for row in STANDARD_DISPOSITIONS if row[0] not in table]
     if missing and not CallDisposition.objects.filter(tenant_id=tenant_id, is_system=True).exists():
@@ -36,7 +51,13 @@ def dispositions(tenant_id) -> dict[str, CallDisposition]:
              for code, label, flags, order in missing], ignore_conflicts=True,
         )  # fmt: skip
         table = {d.code: d for d in CallDisposition.objects.filter(tenant_id=tenant_id, is_active=True)}
+    cache.set(_dispositions_key(tenant_id), table, 300)
     return table
+
+
+@receiver([post_save, post_delete], sender=CallDisposition)
+def _forget_dispositions(sender, instance, **kwargs) -> None:
+    transaction.on_commit(lambda: cache.delete(_dispositions_key(instance.tenant_id)))
 
 
 def outcome_of(call: Call) -> str:
@@ -72,7 +93,8 @@ def finalize(call: Call, *, at: dt.datetime | None = None, again: bool = False) 
     at = at or clock.now()
     call = (
         Call.objects.select_for_update(of=("self",))
-        .select_related("tenant", "campaign", "lead", "agent")
+        .select_related("tenant", "campaign")
+        .defer("transcript", "analysis", "summary")
         .get(pk=call.pk)
     )
     if (call.finalized_at is not None and not again) or call.status not in TERMINAL:
@@ -93,7 +115,8 @@ def finalize(call: Call, *, at: dt.datetime | None = None, again: bool = False) 
     call.outcome, call.disposition = outcome, code
     if call.agent_id and call.metadata.get("agent_connected") and not again:
         Agent.objects.filter(pk=call.agent_id, current_calls__gt=0).update(current_calls=F("current_calls") - 1)
-    lead = Lead.objects.select_for_update().get(pk=call.lead_id)
+    lead = Lead.objects.select_for_update().only(*_LEAD_FIELDS).get(pk=call.lead_id)
+    call.lead = lead
     _apply_to_lead(call, lead, outcome=outcome, code=code, disposition=disposition, at=at, again=again)
     return True
 
