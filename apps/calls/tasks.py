@@ -26,6 +26,20 @@ def place_calls(call_ids: list[str]) -> dict:
     return place_batch(call_ids)
 
 
+@shared_task(name="apps.calls.tasks.dial_agent_leg", ignore_result=True, soft_time_limit=30, time_limit=45)
+def dial_agent_leg(call_id: str, agent_id: str) -> None:
+    """Ring the agent chosen for an answered call (their leg whispers the lead's name, then joins)."""
+    from apps.agents.models import Agent
+    from apps.calls.models import Call
+    from apps.calls.telephony import provider_named
+
+    call = Call.objects.select_related("tenant", "campaign", "lead").filter(pk=call_id, status="in_progress").first()
+    agent = Agent.objects.filter(pk=agent_id, tenant_id=getattr(call, "tenant_id", None)).first()
+    if call is not None and agent is not None:
+        leg = provider_named(call.provider).dial_agent(call, agent)
+        Call.objects.filter(pk=call.pk).update(metadata={**call.metadata, "agent_leg_sid": leg})
+
+
 @shared_task(name="apps.calls.tasks.reap", ignore_result=True, soft_time_limit=120, time_limit=150)
 def reap() -> dict:
     from apps.calls.dialer.reaper import reap as run

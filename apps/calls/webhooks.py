@@ -190,7 +190,11 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
         return _xml(twiml.answer_twiml(call, disclose=disclose))
     agent = _claim_agent(call) if not call.metadata.get("agent_connected") else call.agent
     if agent is not None:
-        Call.objects.filter(pk=call.pk).update(agent=agent, metadata={**call.metadata, "agent_connected": True})
+        if not call.metadata.get("agent_connected"):
+            Call.objects.filter(pk=call.pk).update(agent=agent, metadata={**call.metadata, "agent_connected": True})
+            from apps.calls.tasks import dial_agent_leg
+
+            transaction.on_commit(lambda: dial_agent_leg.delay(str(call.pk), str(agent.pk)))
         return _xml(twiml.answer_twiml(call, disclose=disclose))
     if attempt < max(1, int(settings.DIALER_ABANDON_SECONDS)):
         return _xml(twiml.wait_for_agent_twiml(call, attempt))

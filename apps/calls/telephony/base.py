@@ -59,6 +59,25 @@ class Provider:
         """Replace what a live call is doing (voicemail drop after the beep, an abandoned call's message)."""
         raise NotImplementedError
 
+    def dial_agent(self, call, agent) -> str:
+        """Ring the human agent chosen for an answered call (their browser softphone); the agent's leg
+        hears a whisper and joins the lead's conference (webhooks.agent_answer). The leg's id."""
+        raise NotImplementedError
+
+
+def agent_identity(agent) -> str:
+    """The agent's client identity in the softphone (the Voice access token carries the same)."""
+    return f"agent-{agent.pk}"
+
+
+def agent_answer_url(call, agent) -> str:
+    """Where the agent's leg asks what to do: a whisper with the lead's name, then the conference."""
+    lead = call.lead
+    name = " ".join(part for part in (lead.first_name, lead.last_name) if part) or lead.phone_e164
+    return public_url("webhooks:twilio-agent-answer", conferenceName=f"call_{call.pk}", leadName=name,
+                      campaign=call.campaign.name if call.campaign_id else "", callId=str(call.pk),
+                      tenantId=str(call.tenant_id))  # fmt: skip
+
 
 def auth_token(tenant=None) -> str:
     """The token callbacks for this tenant's calls are signed with: the tenant's own Twilio token,

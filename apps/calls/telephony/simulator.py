@@ -105,6 +105,10 @@ class SimulatorProvider(Provider):
         return ProviderCallStatus(status=state["status"], duration=state.get("duration"),
                                   answered_by=state.get("answered_by", ""))  # fmt: skip
 
+    def dial_agent(self, call, agent) -> str:
+        """The simulated agent answers at once: the conference's simulation plays their side."""
+        return "CA" + secrets.token_hex(16)
+
     def play_and_hangup(self, call, twiml: str) -> None:
         state = _load(call.call_sid)
         if state is not None:

@@ -11,7 +11,15 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from apps.calls.telephony.base import Originated, Provider, ProviderCallStatus, ProviderError, callback_urls
+from apps.calls.telephony.base import (
+    Originated,
+    Provider,
+    ProviderCallStatus,
+    ProviderError,
+    agent_answer_url,
+    agent_identity,
+    callback_urls,
+)
 
 _TWILIO_API = "https://api.twilio.com"
 _TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -111,3 +119,13 @@ class TwilioProvider(Provider):
             client_for(call.tenant).calls(call.call_sid).update(twiml=twiml)
         except _FAILURES as exc:
             raise _error(exc) from exc
+
+    def dial_agent(self, call, agent) -> str:
+        try:
+            leg = client_for(call.tenant).calls.create(
+                to=f"client:{agent_identity(agent)}", from_=call.from_number, url=agent_answer_url(call, agent),
+                method="POST", timeout=20,
+            )  # fmt: skip
+        except _FAILURES as exc:
+            raise _error(exc) from exc
+        return leg.sid

@@ -25,6 +25,7 @@ from apps.agents.models import Agent, Presence
 from apps.calls.choices import CallOutcome, CallStatus, EventKind
 from apps.calls.events import drain
 from apps.calls.models import Call, CallEvent, ComplianceRule
+from apps.calls.tasks import dial_agent_leg
 from apps.calls.telephony.base import callback_urls, public_url
 from apps.calls.telephony.twilio import TwilioProvider
 from apps.calls.telephony.twiml import DISCLOSURE
@@ -619,6 +620,43 @@ def test_the_agents_leg_hears_who_is_calling_then_joins_the_conference(client, a
 
     assert _verbs(root) == ["Say", "Dial"] and root[0].text == "Lead Pat Lee, campaign Spring"
     assert root[1][0].tag == "Conference" and root[1][0].text == f"call_{call.pk}"
+
+
+def test_the_chosen_agent_is_rung_once_in_their_softphone(client, acme, twilio_fake,
+                                                         django_capture_on_commit_callbacks):  # fmt: skip
+    group, [agent] = f.human_agents(acme, 1)
+    call = _live_call(acme, pacing=PacingMode.PROGRESSIVE, group=group, name="Spring")
+    Call.objects.filter(pk=call.pk).update(status=CallStatus.IN_PROGRESS)
+    params = _params(call, CallStatus="in-progress")
+
+    with django_capture_on_commit_callbacks() as first:
+        post_callback(client, _url(call, "answer"), params)
+    with django_capture_on_commit_callbacks() as again:
+        post_callback(client, _url(call, "answer"), params)
+    assert len(first) == 1 and again == []  # Twilio asking twice rings nobody twice
+
+    dial_agent_leg(str(call.pk), str(agent.pk))  # what the worker runs
+
+    [sent] = twilio_fake.creates()
+    assert sent.get("To") == f"client:agent-{agent.pk}" and sent.get("From") == call.from_number
+    query = parse_qs(urlsplit(sent.get("Url")).query)
+    assert urlsplit(sent.get("Url")).path == "/webhooks/twilio/agent-answer/"
+    assert query["conferenceName"] == [f"call_{call.pk}"] and query["leadName"] == ["Pat Lee"]
+    assert query["campaign"] == ["Spring"] and query["tenantId"] == [str(acme.pk)]
+    call.refresh_from_db()
+    assert call.metadata["agent_leg_sid"] in twilio_fake.calls
+    # The whisper the agent's leg then asks for is the one above, signed like every webhook.
+    root = _twiml(post_callback(client, sent.get("Url"), _params(call, CallStatus="in-progress")))
+    assert _verbs(root) == ["Say", "Dial"] and root[0].text == "Lead Pat Lee, campaign Spring"
+
+
+def test_an_agent_leg_for_a_call_already_over_is_not_dialled(acme, twilio_fake):
+    group, [agent] = f.human_agents(acme, 1)
+    call = _live_call(acme, pacing=PacingMode.PROGRESSIVE, group=group, status=CallStatus.COMPLETED)
+
+    dial_agent_leg(str(call.pk), str(agent.pk))
+
+    assert twilio_fake.creates() == []
 
 
 # The voice app and the opt-out -----------------------------------------------------------------------
