@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install install-dev clean help
+.PHONY: run test lint format bench install install-dev chromium clean help
 
 help:
 	@echo "make run     start PostgreSQL, Redis, web, worker and beat with a seeded demo (Ctrl-C stops all)"
@@ -40,8 +40,25 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint chromium
 	$(BIN)/python -m leadvoice.devstack exec --profile test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests (apps/realtime/tests/test_console_browser.py) drive Debian's chromium through
+# Playwright, which never downloads a browser of its own. Installed here when missing and we can (root
+# with apt-get); never a reason for make test to fail: without it those tests skip, loudly.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "make: installing chromium for the browser tests (apt-get; log in .data/apt-chromium.log)"; \
+	    mkdir -p .data; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
+	    } >.data/apt-chromium.log 2>&1 \
+	      || echo "make: WARNING: chromium could not be installed (see .data/apt-chromium.log): the browser tests will skip"; \
+	  else \
+	    echo "make: WARNING: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get): the browser tests will skip"; \
+	  fi; \
+	fi
 
 bench: install-dev
 	$(BIN)/python -m leadvoice.devstack exec --profile bench -- $(BIN)/python -m bench $(BENCH_ARGS)

@@ -100,10 +100,23 @@ def ensure_big_tenant(size: int):
     return tenant, campaign
 
 
-def _generate(connection, tenant, campaign, count: int, offset: int) -> None:
+def lead_insert_sql(special: dict) -> str:
+    """INSERT ... SELECT over generate_series(%(start)s, %(stop)s) AS i: `special` gives a column's SQL
+    expression (in i), every other column takes its field's default."""
     from apps.leads.importing.writer import sql_literal
     from apps.leads.models import Lead
 
+    columns, expressions = [], []
+    for field in Lead._meta.concrete_fields:
+        if field.column in ("id", "search_document"):
+            continue
+        columns.append(f'"{field.column}"')
+        expressions.append(special[field.column] if field.column in special else sql_literal(field.get_default()))
+    return (f'INSERT INTO leads_lead (id, {", ".join(columns)}) SELECT gen_random_uuid(), {", ".join(expressions)} '
+            f"FROM generate_series(%(start)s, %(stop)s) AS i")  # fmt: skip
+
+
+def _generate(connection, tenant, campaign, count: int, offset: int) -> None:
     special = {
         "tenant_id": "%(tenant)s", "campaign_id": "%(campaign)s",
         "first_name": "(ARRAY['John','Jane','Ana','Ravi','Mei','Omar','Tom','Aisha','Ken','Sara'])[1 + i %% 10]",
@@ -119,17 +132,7 @@ def _generate(connection, tenant, campaign, count: int, offset: int) -> None:
         "next_call_at": "now() + ((i %% 1000) || ' minutes')::interval",
         "created_at": "now() - (i || ' seconds')::interval", "updated_at": "now()",
     }  # fmt: skip
-    columns, expressions = [], []
-    for field in Lead._meta.concrete_fields:
-        if field.column in ("id", "search_document"):
-            continue
-        columns.append(f'"{field.column}"')
-        if field.column in special:
-            expressions.append(special[field.column])
-        else:
-            expressions.append(sql_literal(field.get_default()))
-    sql = (f'INSERT INTO leads_lead (id, {", ".join(columns)}) SELECT gen_random_uuid(), {", ".join(expressions)} '
-           f"FROM generate_series(%(start)s, %(stop)s) AS i")  # fmt: skip
+    sql = lead_insert_sql(special)
     chunk = 250_000
     with connection.cursor() as cursor:
         for start in range(offset + 1, offset + count + 1, chunk):

@@ -339,6 +339,8 @@ def _banner(base_url: str, seconds: float) -> None:
         f"  API docs (Swagger)   {base_url}/docs",
         f"  API docs (ReDoc)     {base_url}/redoc",
         f"  Health               {base_url}/health/ready",
+        f"  Agent console        {base_url}/console/     agent@leadvoice.dev / leadvoice-agent",
+        f"  Supervisor view      {base_url}/supervisor/  manager@leadvoice.dev / leadvoice-manager",
         "  Demo login           demo@leadvoice.dev / leadvoice-demo  (tenant owner)",
         "  Platform operator    ops@leadvoice.dev / leadvoice-ops    (superuser)",
         "Press Ctrl-C to stop everything.",

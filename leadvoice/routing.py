@@ -1,3 +1,5 @@
-"""WebSocket URL patterns. The agent console and voice realtime routes join here with their issues."""
+"""WebSocket URL patterns: the agent console's and the supervisors' sockets (apps.realtime)."""
 
-websocket_urlpatterns: list = []
+from apps.realtime.routing import websocket_urlpatterns as realtime
+
+websocket_urlpatterns: list = [*realtime]

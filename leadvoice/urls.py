@@ -1,4 +1,5 @@
-"""Top-level routes: admin, the versioned API, its schema and docs, provider webhooks, health probes."""
+"""Top-level routes: admin, the versioned API, its schema and docs, provider webhooks, the agent console
+and supervisor pages, health probes."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("apps.calls.urls")),
+    path("", include("apps.realtime.urls")),  # /console/ and /supervisor/
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

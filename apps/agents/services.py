@@ -17,6 +17,7 @@ from rest_framework.fields import get_error_detail
 
 from apps.agents.models import Agent, AgentGroup, AgentKind, Presence
 from apps.core.exceptions import ApplicationError
+from apps.realtime import events as live
 
 # What agent_create and agent_update may set (counters and presence have their own paths).
 AGENT_FIELDS = frozenset({
@@ -122,7 +123,9 @@ def agent_set_presence(*, agent: Agent, status: str) -> Agent:
     )  # fmt: skip
     if not moved:
         Agent.objects.filter(pk=agent.pk).update(last_active_at=now)
-    agent.refresh_from_db(fields=["status", "status_changed_at", "last_active_at", "updated_at"])
+    agent.refresh_from_db(fields=["status", "status_changed_at", "last_active_at", "updated_at", "current_calls"])
+    if moved:
+        live.agent_status(agent)
     return agent
 
 
@@ -136,6 +139,7 @@ def agent_deactivate(*, agent: Agent) -> Agent:
         status=Presence.OFFLINE, status_changed_at=now, updated_at=now
     )
     agent.refresh_from_db()
+    live.agent_status(agent)
     return agent
 
 

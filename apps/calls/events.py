@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 
 from django.db import transaction
 
-from apps.calls import outcomes
+from apps.calls import conference, outcomes
 from apps.calls.choices import MACHINE, PROVIDER_STATUS, TERMINAL, EventKind
 from apps.calls.models import Call, CallEvent
 from apps.calls.telephony import provider_named, twiml
@@ -100,11 +100,17 @@ def _on_recording(event: CallEvent, at: dt.datetime) -> None:
 
 
 def _on_conference(event: CallEvent, at: dt.datetime) -> None:
-    event_apply(event=event, to=None, at=at, fill={"conference_sid": (event.payload.get("ConferenceSid") or "")[:64]})
+    """The conference of a human-mode call: who joined and left, when it started and ended."""
+    conference.conference_event(event, _when(event.payload, event.created_at or at))
+
+
+def _on_agent_leg(event: CallEvent, at: dt.datetime) -> None:
+    """The agent's softphone leg: answered, or not (then the next agent, or the abandon message)."""
+    conference.agent_leg_event(event, _when(event.payload, event.created_at or at))
 
 
 HANDLERS = {EventKind.STATUS: _on_status, EventKind.AMD: _on_amd, EventKind.RECORDING: _on_recording,
-            EventKind.CONFERENCE: _on_conference}  # fmt: skip
+            EventKind.CONFERENCE: _on_conference, EventKind.AGENT: _on_agent_leg}  # fmt: skip
 
 
 def process(event: CallEvent, *, at: dt.datetime | None = None) -> None:

@@ -24,6 +24,8 @@ from apps.core import clock
 from apps.core.actors import SYSTEM
 from apps.leads.choices import ActivityType, Disposition, LeadStage, LeadStatus
 from apps.leads.models import DncSource, DoNotCallEntry, Lead, LeadActivity
+from apps.realtime import events as live
+from apps.realtime.stats import campaign_changed
 
 logger = logging.getLogger(__name__)
 CALLBACK = "callback"  # Lead.sub_status of a lead waiting for the callback it asked for
@@ -113,11 +115,20 @@ def finalize(call: Call, *, at: dt.datetime | None = None, again: bool = False) 
         talk_time=call.talk_time if call.talk_time is not None else talk,
     )
     call.outcome, call.disposition = outcome, code
+    call.talk_time = call.talk_time if call.talk_time is not None else talk
+    released = None
     if call.agent_id and call.metadata.get("agent_connected") and not again:
         Agent.objects.filter(pk=call.agent_id, current_calls__gt=0).update(current_calls=F("current_calls") - 1)
+        released = Agent.objects.filter(pk=call.agent_id).first()
     lead = Lead.objects.select_for_update().only(*_LEAD_FIELDS).get(pk=call.lead_id)
     call.lead = lead
     _apply_to_lead(call, lead, outcome=outcome, code=code, disposition=disposition, at=at, again=again)
+    if not again:
+        live.call_ended(call)
+    live.lead_updated(lead, changed=["status", "disposition", "next_call_at", "attempts"])
+    if released is not None:
+        live.agent_status(released)
+    campaign_changed(call.campaign_id)
     return True
 
 

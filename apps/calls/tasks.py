@@ -27,17 +27,19 @@ def place_calls(call_ids: list[str]) -> dict:
 
 
 @shared_task(name="apps.calls.tasks.dial_agent_leg", ignore_result=True, soft_time_limit=30, time_limit=45)
-def dial_agent_leg(call_id: str, agent_id: str) -> None:
+def dial_agent_leg(call_id: str, agent_id: str) -> str:
     """Ring the agent chosen for an answered call (their leg whispers the lead's name, then joins)."""
-    from apps.agents.models import Agent
-    from apps.calls.models import Call
-    from apps.calls.telephony import provider_named
+    from apps.calls.conference import agent_leg_dial
 
-    call = Call.objects.select_related("tenant", "campaign", "lead").filter(pk=call_id, status="in_progress").first()
-    agent = Agent.objects.filter(pk=agent_id, tenant_id=getattr(call, "tenant_id", None)).first()
-    if call is not None and agent is not None:
-        leg = provider_named(call.provider).dial_agent(call, agent)
-        Call.objects.filter(pk=call.pk).update(metadata={**call.metadata, "agent_leg_sid": leg})
+    return agent_leg_dial(call_id=call_id, agent_id=agent_id)
+
+
+@shared_task(name="apps.calls.tasks.end_call_if_live", ignore_result=True, soft_time_limit=30, time_limit=45)
+def end_call_if_live(call_id: str) -> str:
+    """The agent left the conference a while ago: make sure the lead's call ended too."""
+    from apps.calls.conference import end_if_live
+
+    return end_if_live(call_id=call_id)
 
 
 @shared_task(name="apps.calls.tasks.reap", ignore_result=True, soft_time_limit=120, time_limit=150)

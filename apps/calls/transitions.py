@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from apps.calls.choices import RANK, TERMINAL, CallStatus, EventKind, may_move
 from apps.calls.models import Call, CallEvent
 from apps.core import clock
+from apps.realtime.stats import campaign_changed
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def call_move(
     CallEvent.objects.create(tenant_id=call.tenant_id, call_id=call.pk, kind=kind, from_status=previous, to_status=to,
                              applied=True, note=note[:255], payload=payload or {},
                              dedupe_key=f"{kind}:{to}:{at.timestamp():.6f}")  # fmt: skip
+    campaign_changed(call.campaign_id)
     return True
 
 
@@ -97,7 +99,7 @@ def event_apply(*, event: CallEvent, to: str | None, at: datetime | None = None,
     processed; returns the call's status after."""
     at = at or clock.now()
     stamp = _STAMPS.get(to) if to else None
-    wanted = {"status", "sequence", *(fill or {}), *([stamp] if stamp else [])}
+    wanted = {"status", "sequence", "campaign_id", *(fill or {}), *([stamp] if stamp else [])}
     call = Call.objects.select_for_update().only(*wanted).get(pk=event.call_id)
     updates: dict[str, Any] = {}
     applied = False
@@ -106,6 +108,7 @@ def event_apply(*, event: CallEvent, to: str | None, at: datetime | None = None,
         if event.sequence_number is not None:
             updates["sequence"] = max(call.sequence, event.sequence_number)
         event.from_status, event.to_status, applied = call.status, to, True
+        campaign_changed(call.campaign_id)
     if stamp and getattr(call, stamp) is None:
         updates[stamp] = at
     updates.update({name: value for name, value in (fill or {}).items()

@@ -1,5 +1,6 @@
 """Twilio's webhooks (spec 004), which the simulator drives the same way: answer, status, amd,
-recording, agent-answer, conference-status, plus the voice app and the abandoned-call opt-out.
+recording, agent-answer, agent-status, conference-status, plus the voice app and the abandoned-call
+opt-out.
 
 Every request is verified first: X-Twilio-Signature over the public URL (PUBLIC_BASE_URL, for
 deployments behind a proxy) with the auth token of the call's tenant; a bad or missing signature is
@@ -19,13 +20,13 @@ from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.agents.models import Agent, AgentKind, Presence
 from apps.calls.choices import MACHINE, CallOutcome, CallStatus, EventKind
 from apps.calls.compliance import RuleBook
+from apps.calls.conference import agent_claim, agent_ring
 from apps.calls.events import wake_drain
 from apps.calls.models import Call
 from apps.calls.telephony import twiml
-from apps.calls.telephony.base import auth_token, signature_valid
+from apps.calls.telephony.base import auth_token, public_url, signature_valid
 from apps.calls.transitions import call_move, event_record
 from apps.campaigns.models import HUMAN_PACING
 from apps.core import clock
@@ -89,8 +90,9 @@ def _call(request) -> Call | None:
         return None
 
 
-def _store(request, kind: str, key: str) -> HttpResponse:
-    """Store a status-type callback and answer at once; the drain applies it."""
+def _store(request, kind: str, key: str, *, extra: dict | None = None) -> HttpResponse:
+    """Store a status-type callback and answer at once; the drain applies it. `extra`: what our own
+    query string told about it, stored with Twilio's parameters."""
     post = request.POST
     call_id, tenant_id = request.GET.get("callId"), request.GET.get("tenantId")
     if not call_id or not tenant_id:
@@ -106,7 +108,7 @@ def _store(request, kind: str, key: str) -> HttpResponse:
         created = event_record(tenant_id=tenant_id, call_id=call_id, kind=kind, dedupe_key=key,
                                provider_status=post.get("CallStatus") or post.get("StatusCallbackEvent") or "",
                                sequence=int(sequence) if sequence and sequence.isdigit() else None,
-                               payload=post.dict())  # fmt: skip
+                               payload={**post.dict(), **(extra or {})})  # fmt: skip
     except Exception as exc:  # an id that is no call of ours: nothing to store
         if "violates foreign key" in str(exc) or "is not a valid UUID" in str(exc):
             return HttpResponse(status=404)
@@ -144,18 +146,12 @@ def conference_status(request):
     return _store(request, EventKind.CONFERENCE, key)
 
 
-def _claim_agent(call: Call) -> Agent | None:
-    """An available agent of the campaign's group takes the call (compare-and-swap on their load)."""
-    campaign = call.campaign
-    candidates = Agent.objects.filter(
-        group_id=campaign.agent_group_id, kind=AgentKind.HUMAN, is_active=True, status=Presence.AVAILABLE
-    ).order_by("current_calls", "status_changed_at")
-    for agent in candidates[:10]:
-        if Agent.objects.filter(pk=agent.pk, current_calls=agent.current_calls, status=Presence.AVAILABLE,
-                                current_calls__lt=agent.max_concurrent_calls).update(
-                                    current_calls=agent.current_calls + 1):  # fmt: skip
-            return agent
-    return None
+@twilio_webhook
+def agent_status(request):
+    """The agent's softphone leg's own status callbacks (ringing, answered, no-answer, completed...)."""
+    post = request.POST
+    key = f"agent:{post.get('CallSid', '')}:{post.get('SequenceNumber') or post.get('CallStatus', '')}"
+    return _store(request, EventKind.AGENT, key, extra={"agent_id": request.GET.get("agentId", "")})
 
 
 @twilio_webhook
@@ -188,13 +184,11 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
     )
     if campaign is None or campaign.pacing_mode not in HUMAN_PACING:
         return _xml(twiml.answer_twiml(call, disclose=disclose))
-    agent = _claim_agent(call) if not call.metadata.get("agent_connected") else call.agent
+    agent = agent_claim(call) if not call.metadata.get("agent_connected") else call.agent
     if agent is not None:
         if not call.metadata.get("agent_connected"):
             Call.objects.filter(pk=call.pk).update(agent=agent, metadata={**call.metadata, "agent_connected": True})
-            from apps.calls.tasks import dial_agent_leg
-
-            transaction.on_commit(lambda: dial_agent_leg.delay(str(call.pk), str(agent.pk)))
+            agent_ring(call, agent)
         return _xml(twiml.answer_twiml(call, disclose=disclose))
     if attempt < max(1, int(settings.DIALER_ABANDON_SECONDS)):
         return _xml(twiml.wait_for_agent_twiml(call, attempt))
@@ -205,20 +199,17 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
 
 @twilio_webhook
 def agent_answer(request):
-    """The agent's leg (spec 004): a whisper with the lead's name, then into the lead's conference."""
-    from twilio.twiml.voice_response import Dial, VoiceResponse
-
-    response = VoiceResponse()
-    lead_name = request.GET.get("leadName", "")
-    if lead_name:
-        response.say(
-            f"Lead {lead_name}" + (f", campaign {request.GET['campaign']}" if request.GET.get("campaign") else "")
-        )
-    dial = Dial()
-    dial.conference(request.GET.get("conferenceName", ""), start_conference_on_enter=True, end_conference_on_exit=True,
-                    beep=False)  # fmt: skip
-    response.append(dial)
-    return _xml(str(response))
+    """The agent's leg (spec 004): a whisper with the lead's name, then into the lead's conference. An
+    agent answering a lead who has gone (or who has gone to another agent) hears so and is hung up."""
+    query, callback = request.GET, ""
+    if query.get("callId"):
+        call, agent_id = _call(request), query.get("agentId")
+        if call is None or call.status != CallStatus.IN_PROGRESS or (agent_id and str(call.agent_id) != agent_id):
+            return _xml(twiml.lead_gone_twiml())
+        callback = public_url("webhooks:twilio-conference-status", callId=str(call.pk), tenantId=str(call.tenant_id))
+    return _xml(twiml.agent_leg_twiml(lead_name=query.get("leadName", ""), campaign=query.get("campaign", ""),
+                                      conference=query.get("conferenceName", ""),
+                                      status_callback=callback))  # fmt: skip
 
 
 @twilio_webhook

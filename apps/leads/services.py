@@ -16,6 +16,7 @@ from apps.leads.models import DncSource, DoNotCallEntry, Lead, LeadActivity
 from apps.leads.normalize import SETTABLE_STATUSES
 from apps.leads.phones import PhoneError, normalize_phone
 from apps.leads.regions import subdivision_of
+from apps.realtime import events as live
 
 # Statuses owned by the dialer: nobody else may move a lead out of them.
 DIALER_OWNED = frozenset({LeadStatus.QUEUED, LeadStatus.CALLING})
@@ -128,6 +129,7 @@ def lead_update(*, lead: Lead, actor: Actor, values: dict[str, Any], relations: 
     if changes:
         activity_add(lead=locked, actor=actor, activity_type=ActivityType.UPDATED,
                      description="Updated " + ", ".join(sorted(changes)), metadata={"changes": changes})  # fmt: skip
+        live.lead_updated(locked, changed=sorted(changes))
     return locked
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.leads",
     "apps.calls",
+    "apps.realtime",
 ]
 
 MIDDLEWARE = [
@@ -122,7 +123,9 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "lv-asgi"},
+        # socket_timeout None: the layer's receive blocks in BZPOPMIN for up to 5 s, and redis-py 8's
+        # default 5 s read timeout tore every idle socket down (django/channels_redis#422).
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": "lv-asgi"},
     }
 }
 
@@ -204,6 +207,9 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "apps.leads.choices.InterestLevel",
         "CampaignStatusEnum": "apps.campaigns.models.CampaignStatus",
         "PresenceEnum": "apps.agents.models.Presence",
+        # Two "mode" fields: an import's (partial/atomic) and a supervisor's (listen/whisper/barge)
+        "ImportModeEnum": "apps.leads.models.ImportMode",
+        "MonitorModeEnum": "apps.calls.telephony.base.MONITOR_MODES",
     },
 }
 
@@ -327,6 +333,13 @@ TELEPHONY_CALLS_PER_SECOND = env.float("TELEPHONY_CALLS_PER_SECOND", default=50.
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_API_BASE = env("TWILIO_API_BASE", default="")  # a local fake of Twilio's REST API (tests, demos)
+# The agents' browser softphones (GET /api/v1/agents/{id}/voice-token/): an API key of the platform's
+# Twilio account signs their Voice access tokens, and the TwiML app is where a softphone's own calls go.
+TWILIO_API_KEY_SID = env("TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env("TWILIO_API_KEY_SECRET", default="")
+TWILIO_TWIML_APP_SID = env("TWILIO_TWIML_APP_SID", default="")
+# How long an agent's softphone rings for an answered lead before the next agent (or the abandon message).
+DIALER_AGENT_RING_SECONDS = env.int("DIALER_AGENT_RING_SECONDS", default=20)
 # PUBLIC_BASE_URL (above): the address Twilio (or the simulator) calls back, and what
 # X-Twilio-Signature is computed over (set it behind a proxy).
 # The simulator: a carrier inside the project. Odds of each outcome and timings (seconds).
@@ -347,3 +360,4 @@ SIMULATOR_TALK_SECONDS = env.float("SIMULATOR_TALK_SECONDS", default=20.0)
 SIMULATOR_SPEED = env.float("SIMULATOR_SPEED", default=1.0)  # >1 plays calls faster than real time
 SIMULATOR_DUPLICATES = env.float("SIMULATOR_DUPLICATES", default=0.0)  # share of callbacks sent twice
 SIMULATOR_REORDER = env.bool("SIMULATOR_REORDER", default=False)  # deliver callbacks out of order
+SIMULATOR_AGENT_ANSWER_RATE = env.float("SIMULATOR_AGENT_ANSWER_RATE", default=1.0)  # simulated softphones answering

@@ -110,6 +110,14 @@ class PresenceSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Presence.choices)
 
 
+class VoiceTokenSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["twilio", "simulator"])
+    token = serializers.CharField(allow_null=True, help_text="A Twilio Voice access token (JWT); null when simulated.")
+    identity = serializers.CharField(help_text="The softphone's client identity: agent-<agent id>.")
+    expires_at = serializers.DateTimeField(allow_null=True)
+    detail = serializers.CharField(required=False, help_text="Simulator only: why there is no token.")
+
+
 class AgentStatsSerializer(serializers.Serializer):
     total_calls = serializers.IntegerField()
     answered_calls = serializers.IntegerField()

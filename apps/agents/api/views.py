@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 from django.db.models import Count
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from apps.agents import selectors, services
 from apps.agents.api import serializers as s
 from apps.agents.filtersets import AgentFilterSet, AgentGroupFilterSet
 from apps.agents.models import Agent, AgentGroup
+from apps.calls.telephony.softphone import agent_voice_token
 from apps.core.exceptions import QueryValidationError
 from apps.core.selectors import get_for_tenant
 from apps.core.viewsets import TenantScopedMixin, TenantScopedViewSet
@@ -62,6 +63,13 @@ class OwnPresenceOrOperator(permissions.BasePermission):
         return obj.user_id is not None and obj.user_id == request.user.pk
 
 
+class OwnSoftphoneOrOperator(OwnPresenceOrOperator):
+    """Owners, admins and managers get any agent's softphone token; an agent only their own."""
+
+    message = "Agents may get only their own softphone token."
+    code = "own_agent_only"
+
+
 @extend_schema(tags=["agents"])
 class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """AI voice agents and human agents. Every member reads; owners, admins and managers change them;
@@ -74,7 +82,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScope
     ordering_fields = ["name", "created_at", "status", "last_active_at", "total_calls_handled"]
     ordering = ["name"]
     write_roles = OPERATOR_ROLES
-    action_roles = {"status": None}  # any member; OwnPresenceOrOperator narrows it per agent
+    action_roles = {"status": None, "voice_token": None}  # any member; the Own* permissions narrow it per agent
 
     def _render(self, agent: Agent, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.AgentSerializer(agent).data, status=code)
@@ -119,6 +127,18 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScope
         body = s.PresenceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._render(services.agent_set_presence(agent=agent, status=body.validated_data["status"]))
+
+    @extend_schema(
+        responses={200: s.VoiceTokenSerializer, 403: OpenApiResponse(description="OWN_AGENT_ONLY: a colleague's."),
+                   404: OpenApiResponse(description="No such agent in your tenant."),
+                   409: OpenApiResponse(description="NOT_A_HUMAN_AGENT, AGENT_INACTIVE, TWILIO_NOT_CONFIGURED")},
+        description="The agent's browser softphone: a Twilio Voice access token (one hour) for the Twilio Voice JS "
+        "SDK, identity agent-<id>; with the simulator, token null (calls are answered in the console).",
+    )  # fmt: skip
+    @action(detail=True, methods=["get"], url_path="voice-token",
+            permission_classes=[*TenantScopedMixin.permission_classes, OwnSoftphoneOrOperator])  # fmt: skip
+    def voice_token(self, request, pk=None):
+        return Response(agent_voice_token(agent=self.get_object()))
 
     @extend_schema(
         parameters=[

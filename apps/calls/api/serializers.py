@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from apps.calls.choices import AnsweredBy, CallOutcome, CallStatus
 from apps.calls.models import CallDisposition, ComplianceRule, DialerStatus
+from apps.calls.telephony.base import MONITOR_MODES
 from apps.core.serializers import iso
 from apps.core.weekdays import WEEKDAYS, weekday
 
@@ -356,6 +357,28 @@ class SetDispositionInputSerializer(_StrictInput):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000, trim_whitespace=False)
     callback_at = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="When to call back (callback dispositions).")  # fmt: skip
+
+
+class MonitorInputSerializer(_StrictInput):
+    mode = serializers.ChoiceField(choices=MONITOR_MODES, help_text="listen (muted), whisper (only the agent hears "
+                                   "you) or barge (everyone hears you).")  # fmt: skip
+    supervisor_agent_id = serializers.UUIDField(required=False, allow_null=True, help_text="The human agent profile "
+                                                "whose softphone joins; yours by default.")  # fmt: skip
+
+
+class MonitorSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=MONITOR_MODES)
+    supervisor_agent_id = serializers.UUIDField()
+    identity = serializers.CharField(help_text="The supervisor's softphone identity (agent-<id>).")
+    participant_sid = serializers.CharField(help_text="The supervisor's leg in the conference.")
+    conference_sid = serializers.CharField()
+    provider = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MonitorResponseSerializer(CallResponseSerializer):
+    monitor = MonitorSerializer()
 
 
 class CallDispositionSerializer(serializers.ModelSerializer):

@@ -1,22 +1,23 @@
 """Calls API: the call list and detail (spec 004), history, metrics and schedule-now (spec 000),
 statistics, and the actions people take on a call (hang up, set the disposition, accept or skip a
-preview). Thin: check access, resolve ids inside the caller's tenant, call a selector or a service,
-render."""
+preview, a supervisor's listen, whisper or barge). Thin: check access, resolve ids inside the
+caller's tenant, call a selector or a service, render."""
 
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from apps.agents.models import Agent
-from apps.calls import selectors, services
+from apps.calls import conference, selectors, services
 from apps.calls.api import serializers as s
 from apps.calls.filtersets import CallFilterSet
 from apps.calls.models import Call
 from apps.core.actors import Actor
+from apps.core.selectors import get_for_tenant
 from apps.core.viewsets import TenantScopedMixin, TenantScopedViewSet
 from apps.leads.models import Lead
 from apps.tenants.choices import OPERATOR_ROLES
@@ -196,6 +197,40 @@ class CallViewSet(TenantScopedViewSet):
     def accept(self, request, pk=None):
         call = services.preview_accept(call=self.get_object(), actor=self.actor)
         return Response({"message": "Preview accepted: dialing", "call": self._call(call)})
+
+    @extend_schema(
+        request=s.MonitorInputSerializer,
+        responses={200: s.MonitorResponseSerializer, 400: BAD_INPUT,
+                   403: OpenApiResponse(s.ErrorEnvelopeSerializer, description="ROLE_FORBIDDEN: managers and up."),
+                   404: OpenApiResponse(s.ErrorEnvelopeSerializer, description="No such call, or supervisor agent, "
+                                        "in your tenant."),
+                   409: OpenApiResponse(s.ErrorEnvelopeSerializer, description="CALL_NOT_LIVE, NOT_A_HUMAN_CALL "
+                                        "(an AI call, or no agent's conference yet), AGENT_NOT_CONNECTED (whisper "
+                                        "before the agent joined), NOT_A_HUMAN_AGENT, AGENT_INACTIVE, "
+                                        "SUPERVISOR_IS_THE_AGENT."),
+                   502: OpenApiResponse(s.ErrorEnvelopeSerializer, description="PROVIDER_ERROR")},
+        description="A supervisor listens to (muted), whispers to (coaches the agent; the lead does not hear) or "
+        "barges into a human agent's call in progress: their softphone joins the call's conference (over Twilio; "
+        "simulated calls record it only). Again with another mode changes the mode of the leg already there.",
+    )  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def monitor(self, request, pk=None):
+        call = self.get_object()
+        body = s.MonitorInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        supervisor = self._supervisor(body.validated_data.get("supervisor_agent_id"))
+        mode = body.validated_data["mode"]
+        record = conference.call_monitor(call=call, supervisor=supervisor, mode=mode, actor=self.actor)
+        return Response({"message": conference.MONITOR_MESSAGES[mode], "monitor": record, "call": self._call(call)})
+
+    def _supervisor(self, agent_id) -> Agent:
+        """The named agent profile of the tenant (404 otherwise), else the caller's own."""
+        if agent_id is not None:
+            return get_for_tenant(Agent, self.tenant, agent_id, label="Agent")
+        own = Agent.objects.for_tenant(self.tenant).filter(user_id=self.request.user.pk).first()
+        if own is None:
+            raise ValidationError({"supervisor_agent_id": ["You have no agent profile: name the supervisor's."]})
+        return own
 
     @extend_schema(request=None, responses={200: s.CallResponseSerializer, 403: FORBIDDEN, 404: NOT_FOUND,
                                             409: CONFLICT},

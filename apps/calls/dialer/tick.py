@@ -20,10 +20,12 @@ from apps.calls.dialer.capacity import capacity_for, take_calls_per_second
 from apps.calls.dialer.pacing import available_agents, pace
 from apps.calls.dialer.place import BATCH, dialing_enabled
 from apps.calls.dialer.queues import DialQueue, active_queues
-from apps.calls.models import DialerStatus
+from apps.calls.models import Call, DialerStatus
 from apps.calls.telephony import provider_for
 from apps.campaigns.models import PacingMode
 from apps.core import clock
+from apps.realtime import events as live
+from apps.realtime.stats import campaign_changed
 
 logger = logging.getLogger(__name__)
 DUE_COUNT_EVERY = 60  # seconds between counts of a queue's due leads (for the status page)
@@ -98,8 +100,11 @@ def dispatch(queue: DialQueue, *, at: dt.datetime, rules: RuleBook | None = None
             plan.stop("nothing_due", "No lead may be called right now.")
         elif queue.pacing == PacingMode.PREVIEW:
             plan.details["previews"] = len(started)  # they wait for their agents to accept
+            _offer_previews(started)
         else:
             _enqueue(started)
+        if started and queue.campaign is not None:
+            campaign_changed(queue.campaign.pk)
     if record:
         capacity = plan.capacity
         due = _due_leads(queue, at, rules)
@@ -111,6 +116,12 @@ def dispatch(queue: DialQueue, *, at: dt.datetime, rules: RuleBook | None = None
                 calls_today=getattr(capacity, "calls_today", 0), checked_at=at, details=plan.details,
                 next_opening=queue.next_opening(at) if plan.reason == "outside_window" else None)  # fmt: skip
     return started
+
+
+def _offer_previews(call_ids: list[str]) -> None:
+    """Each agent's console shows the lead it is offered, to accept (dial) or skip."""
+    for call in Call.objects.filter(pk__in=call_ids, agent__isnull=False).select_related("lead", "campaign", "agent"):
+        live.preview_offered(call)
 
 
 def _due_leads(queue: DialQueue, at: dt.datetime, rules: RuleBook | None) -> int | None:

@@ -61,8 +61,40 @@ class Provider:
 
     def dial_agent(self, call, agent) -> str:
         """Ring the human agent chosen for an answered call (their browser softphone); the agent's leg
-        hears a whisper and joins the lead's conference (webhooks.agent_answer). The leg's id."""
+        hears a whisper and joins the lead's conference (webhooks.agent_answer), and reports its own
+        status to webhooks.agent_status. The leg's id."""
         raise NotImplementedError
+
+    def end_leg(self, call, sid: str) -> None:
+        """Hang up (or stop ringing) another leg of the call: an agent's, a supervisor's."""
+        raise NotImplementedError
+
+    def monitor(self, call, *, identity: str, mode: str, participant_sid: str = "", coach_sid: str = "") -> str:
+        """Put a supervisor's softphone (`identity`) into the call's conference to listen (muted), whisper
+        (coaching the agent's leg `coach_sid`) or barge (heard by everyone), or change the mode of the
+        supervisor's leg already there (`participant_sid`). The supervisor's leg id."""
+        raise NotImplementedError
+
+    def voice_token(self, agent) -> "VoiceToken | None":
+        """The credentials of the agent's browser softphone (None: this provider needs no softphone)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class VoiceToken:
+    """A softphone's access token and the identity it answers to."""
+
+    token: str
+    identity: str
+    expires_at: int  # Unix time
+
+
+MONITOR_MODES = ("listen", "whisper", "barge")
+
+
+def conference_name(call) -> str:
+    """The conference an answered lead waits in for their agent (and supervisors join)."""
+    return f"call_{call.pk}"
 
 
 def agent_identity(agent) -> str:
@@ -74,9 +106,15 @@ def agent_answer_url(call, agent) -> str:
     """Where the agent's leg asks what to do: a whisper with the lead's name, then the conference."""
     lead = call.lead
     name = " ".join(part for part in (lead.first_name, lead.last_name) if part) or lead.phone_e164
-    return public_url("webhooks:twilio-agent-answer", conferenceName=f"call_{call.pk}", leadName=name,
+    return public_url("webhooks:twilio-agent-answer", conferenceName=conference_name(call), leadName=name,
                       campaign=call.campaign.name if call.campaign_id else "", callId=str(call.pk),
-                      tenantId=str(call.tenant_id))  # fmt: skip
+                      tenantId=str(call.tenant_id), agentId=str(agent.pk))  # fmt: skip
+
+
+def agent_status_url(call, agent) -> str:
+    """Where the agent's leg reports its own status (ringing, answered, no-answer...)."""
+    return public_url("webhooks:twilio-agent-status", callId=str(call.pk), tenantId=str(call.tenant_id),
+                      agentId=str(agent.pk))  # fmt: skip
 
 
 def auth_token(tenant=None) -> str:

@@ -4,9 +4,11 @@ It answers, rings out, goes busy, reaches voicemail, fails, is hung up on mid-ca
 callback (silent: the call plays out in its own record only, for the reaper to find), with the odds
 and timings of SIMULATOR_* settings, and it drives the very webhooks Twilio would: status callbacks
 (initiated, ringing, answered, completed) with Twilio's parameters, the answer URL (whose TwiML it
-then follows: Say, Play, Pause, Gather with a simulated person's speech, Redirect, a Conference
-with a simulated agent, Hangup), answering-machine results and recordings, all signed with
-X-Twilio-Signature over the public URL. Asked to, it sends callbacks twice or out of order.
+then follows: Say, Play, Pause, Gather with a simulated person's speech, Redirect, a Conference,
+Hangup), the agent's softphone leg (it rings, answers or rings out, hears the whisper, joins the
+lead's conference, talks and hangs up) with the conference's callbacks for every participant,
+answering-machine results and recordings, all signed with X-Twilio-Signature over the public URL.
+Asked to, it sends callbacks twice or out of order.
 
 A simulated call is a little program in Redis (one hash per call SID) stepped by Celery tasks
 scheduled at the moments things happen, so no worker waits through a call. `fetch_status` reads the
@@ -24,12 +26,29 @@ import xml.etree.ElementTree as ET
 import requests
 from django.conf import settings
 
-from apps.calls.telephony.base import Originated, Provider, ProviderCallStatus, auth_token, callback_urls, sign
+from apps.calls.telephony.base import (
+    Originated,
+    Provider,
+    ProviderCallStatus,
+    agent_answer_url,
+    agent_identity,
+    agent_status_url,
+    auth_token,
+    callback_urls,
+    sign,
+)
 from apps.core.cache import redis_client
 
 logger = logging.getLogger(__name__)
 _KEY = "sim:call:{}"
 _ORIGINATIONS = "sim:originated:{}"  # how many calls the carrier took to a number (the race test reads it)
+# A conference by name: its sid, status callback (its first participant's), started/ended flags, the
+# sequence of its callbacks and end:<sid> (that participant ends it on leaving); and its members.
+_CONFERENCE = "sim:conference:{}"
+_MEMBERS = "sim:conference:{}:members"
+_FINAL = ("completed", "busy", "no-answer", "failed", "canceled")
+_AGENT_RING = 1.0  # seconds a simulated softphone rings before its agent picks up (or 3x that: rings out)
+_PATIENCE = 120.0  # seconds a person waits alone in the conference before hanging up
 _TTL = 24 * 3600
 _local = threading.local()
 
@@ -92,11 +111,14 @@ class SimulatorProvider(Provider):
         return Originated(sid=sid, status="queued")
 
     def hangup(self, call) -> None:
-        state = _load(call.call_sid)
-        if state is not None and state["status"] not in ("completed", "busy", "no-answer", "failed", "canceled"):
+        self.end_leg(call, call.call_sid)
+
+    def end_leg(self, call, sid: str) -> None:
+        state = _load(sid)
+        if state is not None and state["status"] not in _FINAL:
             state["hangup_requested"] = True
             _save(state)
-            _schedule(call.call_sid, "hangup", 0.05)
+            _schedule(sid, "hangup", 0.05)
 
     def fetch_status(self, call) -> ProviderCallStatus | None:
         state = _load(call.call_sid) if call.call_sid else None
@@ -106,15 +128,35 @@ class SimulatorProvider(Provider):
                                   answered_by=state.get("answered_by", ""))  # fmt: skip
 
     def dial_agent(self, call, agent) -> str:
-        """The simulated agent answers at once: the conference's simulation plays their side."""
-        return "CA" + secrets.token_hex(16)
+        """A simulated softphone: it rings, answers (SIMULATOR_AGENT_ANSWER_RATE of the time, else it
+        rings out), asks the agent-answer webhook what to do (the whisper, then the lead's conference),
+        talks a while and hangs up, reporting its status to the agent-status webhook."""
+        sid = "CA" + secrets.token_hex(16)
+        rate = float(settings.SIMULATOR_AGENT_ANSWER_RATE)
+        answers = random.Random(f"{call.pk}:{agent.pk}").random() < rate  # noqa: S311 - a simulation
+        _save({
+            "sid": sid, "leg": "agent", "call_id": str(call.pk), "tenant_id": str(call.tenant_id),
+            "urls": {"status": agent_status_url(call, agent), "answer": agent_answer_url(call, agent)},
+            "from": call.from_number, "to": f"client:{agent_identity(agent)}",
+            "outcome": "answer" if answers else "no_answer", "status": "queued", "amd": False, "record": False,
+            "timeout": settings.DIALER_AGENT_RING_SECONDS, "sequence": 0, "started": time.time(), "answered": None,
+            "program": [], "pending": [],
+        })  # fmt: skip
+        _schedule(sid, "initiated", 0.05)
+        return sid
+
+    def monitor(self, call, *, identity: str, mode: str, participant_sid: str = "", coach_sid: str = "") -> str:
+        """Simulated supervisors have no softphone: the monitoring is only recorded on the call."""
+        return participant_sid or "CA" + secrets.token_hex(16)
+
+    def voice_token(self, agent) -> None:
+        return None  # calls are simulated: the console answers them without a softphone
 
     def play_and_hangup(self, call, twiml: str) -> None:
-        state = _load(call.call_sid)
-        if state is not None:
-            state["program"] = _parse(twiml)
-            _save(state)
-            _schedule(call.call_sid, "run", 0.05)
+        # In a step of its own: leaving a conference sends callbacks, and the caller (the drain) may be
+        # holding the very call row those callbacks are stored against.
+        if _load(call.call_sid) is not None:
+            _schedule(call.call_sid, "redirect", 0.05, twiml=twiml)
 
 
 # The carrier's program --------------------------------------------------------------------------------
@@ -195,6 +237,7 @@ def _status(state: dict, status: str, **params) -> None:
 
 
 def _finish(state: dict, status: str) -> None:
+    _conference_leave(state)
     duration = round(time.time() - state["answered"]) if state.get("answered") else 0
     state["duration"] = duration
     params = {"CallDuration": str(duration)}
@@ -213,7 +256,7 @@ def _finish(state: dict, status: str) -> None:
 def step(sid: str, name: str, **extra) -> None:
     """Run one moment of a simulated call (a Celery task calls this)."""
     state = _load(sid)
-    if state is None or state["status"] in ("completed", "busy", "no-answer", "failed", "canceled"):
+    if state is None or state["status"] in _FINAL:
         return
     if name == "hangup":
         _finish(state, "completed" if state.get("answered") else "canceled")
@@ -231,13 +274,22 @@ def step(sid: str, name: str, **extra) -> None:
         _run(state)
     elif name == "end":
         _finish(state, extra.get("status", "completed"))
+    elif name == "redirect":  # new TwiML for the call (it leaves its conference, as on Twilio)
+        _conference_leave(state)
+        state["program"] = _parse(extra["twiml"])
+        _run(state)
+    elif name == "conference_ended":  # the Dial is over: the verbs after it run (none: Twilio hangs up)
+        state.pop("conference", None)
+        _run(state)
+    elif name == "give_up" and _alone(state):
+        _finish(state, "completed")  # nobody came to the conference: the person hangs up
     _save(state)
 
 
 def _step_ringing(state: dict) -> None:
     outcome, sid = state["outcome"], state["sid"]
     _status(state, "ringing")
-    ring = float(settings.SIMULATOR_RING_SECONDS)
+    ring = _AGENT_RING if state.get("leg") == "agent" else float(settings.SIMULATOR_RING_SECONDS)
     if outcome == "failed":
         _schedule(sid, "end", 0.2, status="failed")
     elif outcome == "busy":
@@ -313,13 +365,83 @@ def _gather(state: dict, verb: dict) -> None:
 
 
 def _dial(state: dict, verb: dict) -> None:
-    """A conference with a simulated agent: the agent joins, they talk, the agent hangs up."""
-    conference = next((child for child in verb["children"] if child["verb"] == "Conference"), None)
-    url = conference["attrs"].get("statusCallback") if conference else None
-    if url:
-        name = conference["text"]
-        for event in ("conference-start", "participant-join"):
-            _post(state, url, {"ConferenceSid": "CF" + state["sid"][2:], "FriendlyName": name,
-                               "StatusCallbackEvent": event})  # fmt: skip
+    """Into a conference: the lead waits there for their agent (and gives up after a while alone);
+    the agent's leg joins, they talk, and the agent hangs up."""
     talk = float(settings.SIMULATOR_TALK_SECONDS) * random.Random(state["sid"]).uniform(0.5, 1.5)  # noqa: S311
-    _schedule(state["sid"], "end", talk, status="completed")
+    conference = next((child for child in verb["children"] if child["verb"] == "Conference"), None)
+    if conference is None:  # a Dial to a number (none of our TwiML): they talk, then it ends
+        _schedule(state["sid"], "end", talk, status="completed")
+        return
+    _conference_join(state, conference["text"], conference["attrs"])
+    if state.get("leg") == "agent":
+        _schedule(state["sid"], "end", talk, status="completed")
+    else:
+        _schedule(state["sid"], "give_up", _PATIENCE)
+
+
+# Conferences ------------------------------------------------------------------------------------------
+# Twilio's conference status callbacks, as a conference sends them: to the status callback of the
+# participant who started it, for every participant (join, leave), and when it starts and ends. A
+# participant with endConferenceOnExit ends it on leaving, and everyone else drops out of their Dial.
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
+
+
+def _conference_post(state: dict, conference: dict, event: str, *, member: str = "", **params) -> None:
+    key = _CONFERENCE.format(conference["name"])
+    url = _text(_redis().hget(key, "callback"))
+    if not url:
+        return
+    body = {"ConferenceSid": conference["sid"], "FriendlyName": conference["name"], "StatusCallbackEvent": event,
+            "SequenceNumber": str(_redis().hincrby(key, "seq", 1)), "CallSid": member,
+            "Timestamp": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), **params}  # fmt: skip
+    if member:
+        ends = _text(_redis().hget(key, f"end:{member}")) == "1"
+        body = {"Muted": "false", "Hold": "false", "Coaching": "false", "StartConferenceOnEnter": "true",
+                "EndConferenceOnExit": "true" if ends else "false", **body}  # fmt: skip
+    _post(state, url, body)
+
+
+def _alone(state: dict) -> bool:
+    conference = state.get("conference")
+    return bool(conference) and _redis().scard(_MEMBERS.format(conference["name"])) <= 1
+
+
+def _conference_join(state: dict, name: str, attrs: dict) -> None:
+    redis, key, members, sid = _redis(), _CONFERENCE.format(name), _MEMBERS.format(name), state["sid"]
+    if redis.hget(key, "ended"):  # that one is over: the name starts a new conference
+        redis.delete(key, members)
+    redis.hsetnx(key, "sid", "CF" + secrets.token_hex(16))
+    if attrs.get("statusCallback"):
+        redis.hsetnx(key, "callback", attrs["statusCallback"])
+    redis.hset(key, f"end:{sid}", "1" if attrs.get("endConferenceOnExit") == "true" else "0")
+    redis.sadd(members, sid)
+    redis.expire(key, _TTL)
+    redis.expire(members, _TTL)
+    conference = state["conference"] = {"name": name, "sid": _text(redis.hget(key, "sid"))}
+    _conference_post(state, conference, "participant-join", member=sid)
+    if attrs.get("startConferenceOnEnter", "true") == "true" and redis.hsetnx(key, "started", "1"):
+        _conference_post(state, conference, "conference-start")
+
+
+def _conference_leave(state: dict) -> None:
+    """The leg leaves its conference (hung up, or given new TwiML); the conference ends when it was
+    the one to end it or the last one there, and the others' Dial ends."""
+    conference = state.pop("conference", None)
+    if not conference:
+        return
+    redis, key, members, sid = _redis(), _CONFERENCE.format(conference["name"]), _MEMBERS.format(
+        conference["name"]), state["sid"]  # fmt: skip
+    if not redis.srem(members, sid):
+        return  # the conference had already ended and let everyone go
+    _conference_post(state, conference, "participant-leave", member=sid)
+    ends = _text(redis.hget(key, f"end:{sid}")) == "1"
+    if (not ends and redis.scard(members)) or not redis.hsetnx(key, "ended", "1"):
+        return  # others stay on, or another leg is ending it
+    for other in map(_text, redis.smembers(members)):
+        redis.srem(members, other)
+        _conference_post(state, conference, "participant-leave", member=other)
+        _schedule(other, "conference_ended", 0.05)
+    _conference_post(state, conference, "conference-end", CallSidEndingConference=sid,
+                     ReasonConferenceEnded="participant-with-end-conference-on-exit-left" if ends
+                     else "last-participant-left")  # fmt: skip

@@ -6,7 +6,7 @@ Built with the twilio SDK's VoiceResponse, so what the simulator reads is what T
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from apps.calls.telephony.base import public_url
+from apps.calls.telephony.base import conference_name, public_url
 from apps.campaigns import scripts
 from apps.campaigns.models import HUMAN_PACING
 
@@ -86,13 +86,35 @@ def answer_twiml(call, *, disclose: bool) -> str:
                     recording_status_callback=public_url("webhooks:twilio-recording", **ids)
                     if campaign.record_calls else None)  # fmt: skip
         dial.conference(
-            f"call_{call.pk}", start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
+            conference_name(call), start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
             status_callback=public_url("webhooks:twilio-conference-status", **ids),
             status_callback_event="start end join leave",
         )  # fmt: skip
         response.append(dial)
     else:
         response.redirect(public_url("webhooks:twilio-voice", **ids), method="POST")
+    return str(response)
+
+
+def agent_leg_twiml(*, lead_name: str, campaign: str, conference: str, status_callback: str = "") -> str:
+    """The agent's leg (spec 004): a whisper with who is calling, then into the lead's conference, which
+    ends when the agent leaves (and with it the lead's call)."""
+    response = VoiceResponse()
+    if lead_name:
+        response.say(f"Lead {lead_name}" + (f", campaign {campaign}" if campaign else ""))
+    dial = Dial()
+    dial.conference(conference, start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
+                    status_callback=status_callback or None,
+                    status_callback_event="start end join leave" if status_callback else None)  # fmt: skip
+    response.append(dial)
+    return str(response)
+
+
+def lead_gone_twiml() -> str:
+    """The agent answers a lead who is no longer there."""
+    response = VoiceResponse()
+    response.say("The lead has hung up.")
+    response.hangup()
     return str(response)
 
 

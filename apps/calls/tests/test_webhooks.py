@@ -633,7 +633,8 @@ def test_the_chosen_agent_is_rung_once_in_their_softphone(client, acme, twilio_f
         post_callback(client, _url(call, "answer"), params)
     with django_capture_on_commit_callbacks() as again:
         post_callback(client, _url(call, "answer"), params)
-    assert len(first) == 1 and again == []  # Twilio asking twice rings nobody twice
+    rings = [callback for callback in first if "agent_ring" in getattr(callback, "__qualname__", "")]
+    assert len(rings) == 1 and again == []  # Twilio asking twice rings nobody twice (nor pops the screen)
 
     dial_agent_leg(str(call.pk), str(agent.pk))  # what the worker runs
 

@@ -37,13 +37,14 @@ def test_the_demo_has_leads_a_campaign_and_agents(db):
     call_command("seed_demo")
     call_command("seed_demo")
     tenant = Tenant.objects.get(slug="demo")
-    assert Lead.objects.for_tenant(tenant).count() == 248  # 200 in Q1 Outreach, 48 around the world
+    # 200 in Q1 Outreach, 48 around the world, 30 for the console's agent (apps.realtime.demo)
+    assert Lead.objects.for_tenant(tenant).count() == 278
     campaigns = dict(Campaign.objects.for_tenant(tenant).values_list("name", "status"))
-    assert campaigns == {"Q1 Outreach": "active", "Spring renewals": "scheduled",
-                         "Around the clock": "active"}  # started through the lifecycle  # fmt: skip
+    assert campaigns == {"Q1 Outreach": "active", "Spring renewals": "scheduled", "Around the clock": "active",
+                         "Warm follow-ups": "active"}  # started through the lifecycle  # fmt: skip
     world = Lead.objects.for_tenant(tenant).filter(campaign__name="Around the clock")
     assert world.values("timezone").distinct().count() >= 10  # always someone in their daytime
-    assert Agent.objects.for_tenant(tenant).count() == 2
+    assert Agent.objects.for_tenant(tenant).count() == 4  # Ava, Sam, and the console's agent and manager
     assert DoNotCallEntry.objects.for_tenant(tenant).count() == 2
     assert Lead.objects.for_tenant(tenant).filter(status="dnc").count() == 2
     assert Lead.objects.for_tenant(tenant).filter(is_hot_lead=True).exists()

@@ -13,6 +13,7 @@ from apps.core.actors import Actor
 from apps.leads.importing.engine import ImportSpec, import_leads
 from apps.leads.importing.readers import ImportFileError, open_rows
 from apps.leads.models import ImportJob, ImportStatus
+from apps.realtime import events as live
 
 logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(hours=1)  # a running job this old lost its worker; it may be claimed again
@@ -55,6 +56,7 @@ def import_job_run(*, job_id) -> None:
     def progress(raw_connection, rows: int) -> None:
         # Runs on the import's writer thread, after each batch: raw SQL on the connection it is given.
         raw_connection.execute("UPDATE leads_importjob SET rows_processed = %s WHERE id = %s", [rows, job.pk])
+        live.import_progress(tenant_id=job.tenant_id, job_id=job.pk, status=ImportStatus.RUNNING, rows_processed=rows)
 
     spec = ImportSpec(
         tenant=job.tenant, campaign=job.campaign, agent=job.agent, field_mapping=job.field_mapping,
@@ -77,9 +79,13 @@ def import_job_run(*, job_id) -> None:
         results={**outcome.counts(), "rolled_back": outcome.rolled_back, "errors_truncated": outcome.errors_truncated},
         errors=outcome.errors,
     )  # fmt: skip
+    live.import_progress(tenant_id=job.tenant_id, job_id=job.pk, status=ImportStatus.COMPLETED,
+                         rows_processed=outcome.total, results=outcome.counts())  # fmt: skip
 
 
 def _finish(job: ImportJob, *, status: str, message: str, code: str) -> None:
     job.file.delete(save=False)
     ImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), error_message=message,
                                                results={"error_code": code}, file="")  # fmt: skip
+    live.import_progress(tenant_id=job.tenant_id, job_id=job.pk, status=status, rows_processed=job.rows_processed,
+                         results={"error_code": code, "error_message": message})  # fmt: skip

@@ -15,7 +15,8 @@ OPS_EMAIL = "ops@leadvoice.dev"
 OPS_PASSWORD = "leadvoice-ops"  # noqa: S105 - documented demo credential
 
 # Each app that has demo data adds "apps.<app>.demo.seed" here.
-DEMO_SEEDERS: list[str] = ["apps.leads.demo.seed", "apps.campaigns.demo.seed", "apps.calls.demo.seed"]
+DEMO_SEEDERS: list[str] = ["apps.leads.demo.seed", "apps.campaigns.demo.seed", "apps.calls.demo.seed",
+                            "apps.realtime.demo.seed"]  # fmt: skip
 
 
 class Command(BaseCommand):
