@@ -152,11 +152,12 @@ class Server:
     """The product on loopback: uvicorn with 2 workers (one per core of this machine) and one Celery
     worker process, on the bench's embedded PostgreSQL and Redis."""
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, **extra_env: str):
         self.port = _free_port()
         self.worker_name = f"bench-{os.getpid()}@localhost"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadvoice.settings.local", "LOG_LEVEL": "WARNING",
-               "DATABASE_POOL": "true", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
+               "DATABASE_POOL": "true", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+               **{key: value.format(port=self.port) for key, value in extra_env.items()}}  # fmt: skip
         self.procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "leadvoice.asgi:application", "--port", str(self.port), "--workers",
