@@ -24,6 +24,7 @@ from apps.calls.choices import MACHINE, CallOutcome, CallStatus, EventKind
 from apps.calls.compliance import RuleBook
 from apps.calls.conference import agent_claim, agent_ring
 from apps.calls.events import wake_drain
+from apps.calls.ingest import callback_from, store_many
 from apps.calls.models import Call
 from apps.calls.telephony import twiml
 from apps.calls.telephony.base import auth_token, public_url, signature_valid
@@ -37,26 +38,31 @@ logger = logging.getLogger(__name__)
 _TOKEN_TTL = 60
 
 
-def _token_for(tenant_id: str) -> str | None:
-    """The tenant's callback token, kept a minute in this process (a lookup per callback otherwise)."""
-    local = caches["local"]
-    key = f"twilio-token:{tenant_id}"
-    token = local.get(key)
+def cached_token(tenant_id: str) -> str | None:
+    """The tenant's callback token if this process has it (no database): the platform's without a tenant."""
+    if not tenant_id:
+        return auth_token(None)
+    return caches["local"].get(f"twilio-token:{tenant_id}")
+
+
+def token_for(tenant_id: str) -> str | None:
+    """The tenant's callback token, kept a minute in this process (a lookup per callback otherwise);
+    None for no such tenant (or not an id at all)."""
+    token = cached_token(tenant_id)
     if token is None:
-        tenant = Tenant.objects.filter(pk=tenant_id).only("id", "twilio_auth_token").first()
+        try:
+            tenant = Tenant.objects.filter(pk=tenant_id).only("id", "twilio_auth_token").first()
+        except (ValueError, ValidationError):  # not a UUID
+            return None
         if tenant is None:
             return None
         token = auth_token(tenant)
-        local.set(key, token, _TOKEN_TTL)
+        caches["local"].set(f"twilio-token:{tenant_id}", token, _TOKEN_TTL)
     return token
 
 
 def _verified(request) -> bool:
-    tenant_id = request.GET.get("tenantId", "")
-    try:
-        token = _token_for(tenant_id) if tenant_id else auth_token(None)
-    except (ValueError, ValidationError):  # not a UUID
-        return False
+    token = token_for(request.GET.get("tenantId", ""))
     if token is None:
         return False
     url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
@@ -90,68 +96,45 @@ def _call(request) -> Call | None:
         return None
 
 
-def _store(request, kind: str, key: str, *, extra: dict | None = None) -> HttpResponse:
-    """Store a status-type callback and answer at once; the drain applies it. `extra`: what our own
-    query string told about it, stored with Twilio's parameters."""
-    post = request.POST
-    call_id, tenant_id = request.GET.get("callId"), request.GET.get("tenantId")
-    if not call_id or not tenant_id:
-        return HttpResponse(status=400)
-    try:  # the call must be the signing tenant's: another tenant's valid signature moves nothing of ours
-        known = Call.objects.filter(pk=call_id, tenant_id=tenant_id).exists()
-    except (ValueError, ValidationError):
-        known = False
-    if not known:
+def _store(request, name: str) -> HttpResponse:
+    """Store a status-type callback and answer at once; the drain applies it (apps.calls.ingest, which
+    also answers these paths itself in front of Django under ASGI)."""
+    callback = callback_from(name, request.GET.dict(), request.POST.dict())
+    if isinstance(callback, int):
+        return HttpResponse(status=callback)
+    # the call must be the signing tenant's: another tenant's valid signature moves nothing of ours
+    [stored] = store_many([callback])
+    if stored is None:
         return HttpResponse(status=404)
-    sequence = post.get("SequenceNumber")
-    try:
-        created = event_record(tenant_id=tenant_id, call_id=call_id, kind=kind, dedupe_key=key,
-                               provider_status=post.get("CallStatus") or post.get("StatusCallbackEvent") or "",
-                               sequence=int(sequence) if sequence and sequence.isdigit() else None,
-                               payload={**post.dict(), **(extra or {})})  # fmt: skip
-    except Exception as exc:  # an id that is no call of ours: nothing to store
-        if "violates foreign key" in str(exc) or "is not a valid UUID" in str(exc):
-            return HttpResponse(status=404)
-        raise
-    if created is not None:
+    if stored:
         transaction.on_commit(wake_drain)
     return HttpResponse(status=204)
 
 
 @twilio_webhook
 def status(request):
-    post = request.POST
-    key = f"status:{post.get('CallSid', '')}:{post.get('SequenceNumber') or post.get('CallStatus', '')}"
-    return _store(request, EventKind.STATUS, key)
+    return _store(request, "status")
 
 
 @twilio_webhook
 def amd(request):
-    post = request.POST
-    return _store(request, EventKind.AMD, f"amd:{post.get('CallSid', '')}:{post.get('AnsweredBy', '')}")
+    return _store(request, "amd")
 
 
 @twilio_webhook
 def recording(request):
-    post = request.POST
-    return _store(
-        request, EventKind.RECORDING, f"recording:{post.get('RecordingSid', '')}:{post.get('RecordingStatus', '')}"
-    )
+    return _store(request, "recording")
 
 
 @twilio_webhook
 def conference_status(request):
-    post = request.POST
-    key = f"conference:{post.get('ConferenceSid', '')}:{post.get('StatusCallbackEvent', '')}:{post.get('CallSid', '')}"
-    return _store(request, EventKind.CONFERENCE, key)
+    return _store(request, "conference-status")
 
 
 @twilio_webhook
 def agent_status(request):
     """The agent's softphone leg's own status callbacks (ringing, answered, no-answer, completed...)."""
-    post = request.POST
-    key = f"agent:{post.get('CallSid', '')}:{post.get('SequenceNumber') or post.get('CallStatus', '')}"
-    return _store(request, EventKind.AGENT, key, extra={"agent_id": request.GET.get("agentId", "")})
+    return _store(request, "agent-status")
 
 
 @twilio_webhook

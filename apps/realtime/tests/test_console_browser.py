@@ -155,7 +155,7 @@ def test_an_agent_takes_a_call_in_the_console_while_a_supervisor_watches(acme, b
         row = board.locator(f'tr[data-call-id="{call_id}"]')
         expect(row).to_contain_text("Grace Hopper")
         expect(row).to_contain_text("Bob Jones")
-        wait_for(lambda: api.get(f"calls/{call_id}/")["conference_sid"], timeout=10, message="the call's conference")
+        wait_for(lambda: api.get(f"calls/{call_id}/")["conference_sid"], timeout=30, message="the call's conference")
         row.locator('button[data-mode="listen"]').click()
         expect(board.locator("#toasts")).to_contain_text("Listening to the call")
 
