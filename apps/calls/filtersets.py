@@ -17,6 +17,7 @@ from apps.calls.choices import MACHINE, OUTCOME_WORDS, AnsweredBy, CallOutcome, 
 from apps.calls.models import Call, CallDisposition, ComplianceRule, DialerStatus
 from apps.core.exceptions import QueryValidationError
 from apps.core.filters import LeanFilterSet
+from apps.leads.models import search_matches
 from apps.leads.phones import PhoneError, normalize_phone
 
 # Spec 004's dispositions are how the call ended: our outcome.
@@ -67,7 +68,7 @@ def search_calls(queryset, value: str, *, region: str = ""):
     terms = [t for t in (_TERM_JUNK.sub("", term) for term in value.replace("-", " ").split()) if t]
     if terms:
         raw = " & ".join(f"{term}:*" for term in terms[:8])
-        condition |= Q(lead__search_document=SearchQuery(raw, search_type="raw", config="simple"))
+        condition |= search_matches(SearchQuery(raw, search_type="raw", config="simple"), prefix="lead__")
     return queryset.filter(condition)
 
 

@@ -15,7 +15,7 @@ from apps.core.exceptions import QueryValidationError
 from apps.core.filters import LeanFilterSet
 from apps.core.pagination import with_known_count
 from apps.leads.choices import Disposition, InterestLevel, LeadStage, status_word
-from apps.leads.models import DoNotCallEntry, ImportJob, Lead
+from apps.leads.models import DoNotCallEntry, ImportJob, Lead, search_matches
 from apps.leads.phones import PhoneError, normalize_phone
 
 _TERM_JUNK = re.compile(r"[^\w@.+\-]", re.UNICODE)
@@ -34,11 +34,11 @@ def search_leads(queryset, value: str, *, region: str = ""):
             e164 = normalize_phone(value, region).e164
             # Through the search index (the number's digits are a term of it), checked exactly.
             exact = SearchQuery(e164.lstrip("+"), search_type="raw", config="simple")
-            condition |= Q(search_document=exact, phone_e164=e164)
+            condition |= search_matches(exact) & Q(phone_e164=e164)
     terms = [t for t in (_TERM_JUNK.sub("", term) for term in value.replace("-", " ").split()) if t]
     if terms:
         raw = " & ".join(f"{term}:*" for term in terms[:8])
-        condition |= Q(search_document=SearchQuery(raw, search_type="raw", config="simple"))
+        condition |= search_matches(SearchQuery(raw, search_type="raw", config="simple"))
     if not condition:
         return queryset.none()
     # PostgreSQL cannot estimate how many leads a prefix search matches, and a wrong guess costs

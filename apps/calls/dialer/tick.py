@@ -149,9 +149,10 @@ def _enqueue(call_ids: list[str]) -> None:
     claim is committed."""
     from apps.calls.tasks import place_calls
 
-    def send() -> None:
-        for start in range(0, len(call_ids), BATCH):
-            place_calls.delay(call_ids[start : start + BATCH])
+    def send() -> None:  # one producer (one broker connection) for all of them
+        with place_calls.app.producer_or_acquire() as producer:
+            for start in range(0, len(call_ids), BATCH):
+                place_calls.apply_async((call_ids[start : start + BATCH],), producer=producer)
 
     transaction.on_commit(send)
 

@@ -396,6 +396,21 @@ def test_search_gives_the_same_answer_for_few_and_many_matches(api_client_for, a
     assert [lead["first_name"] for lead in narrow["leads"]] == ["Rare"] and narrow["total"] == 1
 
 
+@pytest.mark.parametrize("status", ["queued", "calling", "new", "done"])
+def test_a_lead_is_found_whether_or_not_a_call_holds_it(api_client_for, alice, make_lead, status, settings):
+    # Leads in a call are outside the search index (its predicate), found through their status.
+    lead = make_lead(first_name="Grace", last_name="Hopper", phone="+14155550377", email="grace@navy.test")
+    make_lead(first_name="Other", phone="+14155550378")
+    Lead.objects.filter(pk=lead.pk).update(status=status)
+    client = api_client_for(alice)
+    for limit in (1000, 0):  # through the probe's id list, and through the plain filter
+        settings.LIST_EXACT_COUNT_LIMIT = limit
+        for term in ("grace", "hopp", "(415) 555-0377"):
+            found = [row["id"] for row in client.get(LEADS, {"search": term}).json()["leads"]]
+            assert found == [str(lead.pk)], (term, limit)
+    assert list(Lead.objects.with_phones(["+14155550377"]).values_list("pk", flat=True)) == [lead.pk]
+
+
 def test_a_narrow_search_counts_its_matches_once(api_client_for, alice, make_lead):
     make_lead(first_name="Rare", phone="+14155550399")
     make_lead(first_name="Other", phone="+14155550398")
