@@ -69,7 +69,7 @@ def metadata_merge(call_id, **values) -> int:
 
 def _locked(call_id) -> Call:
     return (
-        Call.objects.select_for_update(of=("self",))
+        Call.objects.select_for_update(of=("self",), no_key=True)
         .select_related("tenant", "campaign", "lead", "agent")
         .get(pk=call_id)
     )

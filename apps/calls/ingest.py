@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from apps.calls.choices import EventKind
 
@@ -116,7 +117,7 @@ WITH incoming AS (
                                  payload)
     SELECT id, at, at, tenant_id, call_id, kind, provider_status, sequence_number, dedupe_key, '', '', false, NULL,
            '', payload::jsonb
-    FROM known ORDER BY n
+    FROM known ORDER BY call_id, dedupe_key  -- one order for every writer: concurrent batches cannot deadlock
     ON CONFLICT (call_id, dedupe_key) DO NOTHING
     RETURNING id
 )
@@ -187,8 +188,7 @@ class _Writer:
         if not callbacks:
             return
         try:
-            with transaction.atomic():
-                results = store_many([job for job, _, _ in callbacks])
+            results = self._store([job for job, _, _ in callbacks])
             if any(results):
                 wake_drain()
         except Exception as exc:  # every waiting request answers 500, nothing is lost silently
@@ -199,6 +199,20 @@ class _Writer:
             return
         for (_, loop, future), result in zip(callbacks, results, strict=True):
             _resolve(loop, future, result)
+
+    @staticmethod
+    def _store(callbacks: list[Callback], attempts: int = 3) -> list[bool | None]:
+        """store_many in a transaction, tried again when PostgreSQL picked it as a deadlock's victim
+        (a drain's lock on a call against this batch's foreign-key checks, say)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with transaction.atomic():
+                    return store_many(callbacks)
+            except OperationalError as exc:
+                if attempt == attempts or not isinstance(exc.__cause__, (DeadlockDetected, SerializationFailure)):
+                    raise
+                logger.warning("storing %d callbacks: %s; trying again", len(callbacks), type(exc.__cause__).__name__)
+        raise AssertionError("unreachable")
 
 
 def _resolve(loop, future, result=None, *, exc: BaseException | None = None) -> None:

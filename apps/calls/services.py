@@ -130,7 +130,7 @@ def call_set_disposition(*, call: Call, actor: Actor, code: str, notes: str = ""
     if disposition.callback and callback_at is None:
         raise ApplicationError("A callback needs callback_at (when to call back).", code="CALLBACK_TIME_REQUIRED",
                                status_code=400)  # fmt: skip
-    locked = Call.objects.select_for_update().get(pk=call.pk)
+    locked = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
     updates = {"disposition": code, "callback_at": callback_at or locked.callback_at}
     if notes:
         updates["notes"] = notes

@@ -100,7 +100,7 @@ def event_apply(*, event: CallEvent, to: str | None, at: datetime | None = None,
     at = at or clock.now()
     stamp = _STAMPS.get(to) if to else None
     wanted = {"status", "sequence", "campaign_id", *(fill or {}), *([stamp] if stamp else [])}
-    call = Call.objects.select_for_update().only(*wanted).get(pk=event.call_id)
+    call = Call.objects.select_for_update(no_key=True).only(*wanted).get(pk=event.call_id)
     updates: dict[str, Any] = {}
     applied = False
     if to is not None and to != call.status and may_move(call.status, to):

@@ -101,7 +101,7 @@ def _jsonable(value: Any) -> Any:
 def lead_update(*, lead: Lead, actor: Actor, values: dict[str, Any], relations: dict[str, Any] | None = None) -> Lead:
     """Change a lead's fields. `relations` may hold campaign, agent and assigned_to (objects of the
     same tenant, already checked). Status words go through the same rules as lead_set_status."""
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     before = {name: getattr(locked, name) for name in _TRACKED}
     new_status = values.pop("status", None)
     if new_status is not None and new_status != locked.status:
@@ -155,7 +155,7 @@ def lead_set_status(
     *, lead: Lead, actor: Actor, status: str | None = None, stage: str | None = None, sub_status: str | None = None
 ) -> Lead:
     """PATCH status (spec 003): the dialer status and/or the pipeline stage, by the rules above."""
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     changes = {}
     if status is not None and status != locked.status:
         _check_manual_status(locked, status)
@@ -195,7 +195,7 @@ def lead_assign(*, lead: Lead, actor: Actor, assignee) -> Lead:
 @transaction.atomic
 def lead_schedule(*, lead: Lead, actor: Actor, at) -> Lead:
     """Set when the dialer may call next. Refused for DNC leads and during a call."""
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     if locked.status == LeadStatus.DNC or locked.do_not_call:
         raise ApplicationError("This lead is on the do-not-call list.", code="LEAD_IS_DNC",
                                status_code=http.HTTP_409_CONFLICT)  # fmt: skip
@@ -212,7 +212,7 @@ def lead_schedule(*, lead: Lead, actor: Actor, at) -> Lead:
 @transaction.atomic
 def lead_convert(*, lead: Lead, actor: Actor, value: Decimal | None) -> Lead:
     """Mark won: stage converted, disposition converted, value and time recorded, no more calls."""
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     locked.stage, locked.disposition = LeadStage.CONVERTED, Disposition.CONVERTED
     locked.conversion_value, locked.converted_at = value, timezone.now()
     if locked.status not in DIALER_OWNED:
@@ -230,7 +230,7 @@ def lead_record_call_attempt(
     status: str | None = None, stage: str | None = None,
 ) -> Lead:  # fmt: skip
     """Spec 003's manual record of a call made outside the dialer: counts as an attempt."""
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     if status is not None and status != locked.status:
         _check_manual_status(locked, status)
         locked.status = status

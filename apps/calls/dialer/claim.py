@@ -54,7 +54,7 @@ def claim(queue: DialQueue, rules: RuleBook, *, at: dt.datetime, limit: int, age
             SELECT l.id, l.phone_e164, l.timezone, l.attempts_count, l.priority, l.next_call_at
             FROM leads_lead l WHERE {where}
             ORDER BY l.priority, l.next_call_at LIMIT %s
-            FOR UPDATE OF l SKIP LOCKED
+            FOR NO KEY UPDATE OF l SKIP LOCKED
         ), picked AS (
             SELECT locked.*, row_number() OVER (ORDER BY priority, next_call_at, id) AS n FROM locked
         ), made AS (
