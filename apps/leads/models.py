@@ -162,6 +162,9 @@ class Lead(TenantOwnedModel):
     converted_at = models.DateTimeField(null=True, blank=True)
 
     deleted_at = models.DateTimeField(null=True, blank=True, help_text="Soft delete: hidden everywhere, kept here.")
+    # No index of its own (the base model's): every list is a tenant's, read through lead_tenant_created,
+    # and each index of this table costs every imported lead and every claimed one.
+    created_at = models.DateTimeField(auto_now_add=True)
 
     # Full-text search over names, email, company and the number's digits (plain tsvector + GIN: the
     # embedded PostgreSQL has no pg_trgm). Terms match as prefixes, so "415 555" finds +14155552671.
