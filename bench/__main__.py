@@ -8,7 +8,7 @@ import sys
 import time
 
 # Every benchmark module, in the order they run. Later capabilities add theirs here.
-BENCHMARKS = ["bench.api_baseline", "bench.leads", "bench.dialer", "bench.realtime"]
+BENCHMARKS = ["bench.api_baseline", "bench.leads", "bench.dialer", "bench.realtime", "bench.scoring"]
 
 
 def main() -> int:

@@ -457,11 +457,14 @@ def _zone_near(hour: int = 13) -> str:
 
 
 def _forget_campaign(campaign, *, delete_leads: bool = True) -> None:
-    """Delete what a campaign's run wrote (calls, events, timeline, opt-outs, and its leads), in SQL."""
+    """Delete what a campaign's run wrote (calls, their events and AI conversations, timeline, opt-outs, and
+    its leads), in SQL."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM calls_callevent WHERE call_id IN (SELECT id FROM calls_call "
+                       "WHERE campaign_id = %s)", [campaign.pk])  # fmt: skip
+        cursor.execute("DELETE FROM voice_conversation WHERE call_id IN (SELECT id FROM calls_call "
                        "WHERE campaign_id = %s)", [campaign.pk])  # fmt: skip
         cursor.execute("DELETE FROM calls_call WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM leads_leadactivity WHERE lead_id IN (SELECT id FROM leads_lead "

@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("apps.campaigns.api.urls")),
     path("", include("apps.agents.api.urls")),
     path("", include("apps.calls.api.urls")),
+    path("", include("apps.voice.api.urls")),
+    path("", include("apps.scoring.api.urls")),
 ]
 
 urlpatterns = [

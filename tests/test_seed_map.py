@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.urls import Resolver404, resolve
 
+from leadvoice.routing import websocket_urlpatterns
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SEED_MAP = BASE_DIR / "docs" / "seed-map.md"
 # A copy of ../shared/spec kept in the project, so the check runs wherever the project is cloned.
@@ -95,6 +97,10 @@ def test_every_served_row_resolves_with_its_method(client, db):
     for row in served:
         method = row["method"]
         path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), row["canonical"])
+        if method == "WS":  # a socket: the ASGI app's WebSocket routes, not the URLconf
+            if not any(pattern.resolve(path.lstrip("/")) for pattern in websocket_urlpatterns):
+                problems.append(f"{row['spec']} WS {row['canonical']}: no WebSocket route")
+            continue
         try:
             match = resolve(path)
         except Resolver404:

@@ -26,6 +26,7 @@ from apps.leads.choices import ActivityType, Disposition, LeadStage, LeadStatus
 from apps.leads.models import DncSource, DoNotCallEntry, Lead, LeadActivity
 from apps.realtime import events as live
 from apps.realtime.stats import campaign_changed
+from apps.scoring.tasks import rescore_after_commit
 
 logger = logging.getLogger(__name__)
 CALLBACK = "callback"  # Lead.sub_status of a lead waiting for the callback it asked for
@@ -94,13 +95,17 @@ def finalize(call: Call, *, at: dt.datetime | None = None, again: bool = False) 
     and the agent's load were counted the first time)."""
     at = at or clock.now()
     call = (
-        Call.objects.select_for_update(of=("self",))
+        Call.objects.select_for_update(of=("self",), no_key=True)
         .select_related("tenant", "campaign")
         .defer("transcript", "analysis", "summary")
         .get(pk=call.pk)
     )
     if (call.finalized_at is not None and not again) or call.status not in TERMINAL:
         return False
+    if not again:  # an AI conversation the person hung up on ends first: its disposition and callback count
+        from apps.calls.voice_app import call_finished
+
+        call_finished(call, at=at)
     outcome = outcome_of(call)
     code = call.disposition or ("voicemail_left" if outcome == CallOutcome.VOICEMAIL and call.metadata.get(
         "voicemail_dropped") else outcome)  # fmt: skip
@@ -120,9 +125,10 @@ def finalize(call: Call, *, at: dt.datetime | None = None, again: bool = False) 
     if call.agent_id and call.metadata.get("agent_connected") and not again:
         Agent.objects.filter(pk=call.agent_id, current_calls__gt=0).update(current_calls=F("current_calls") - 1)
         released = Agent.objects.filter(pk=call.agent_id).first()
-    lead = Lead.objects.select_for_update().only(*_LEAD_FIELDS).get(pk=call.lead_id)
+    lead = Lead.objects.select_for_update(no_key=True).only(*_LEAD_FIELDS).get(pk=call.lead_id)
     call.lead = lead
     _apply_to_lead(call, lead, outcome=outcome, code=code, disposition=disposition, at=at, again=again)
+    rescore_after_commit(lead.pk, call.pk)  # its score, from its calls so far (a task, after commit)
     if not again:
         live.call_ended(call)
     live.lead_updated(lead, changed=["status", "disposition", "next_call_at", "attempts"])

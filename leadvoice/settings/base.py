@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from leadvoice import __version__
 
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "apps.leads",
     "apps.calls",
     "apps.realtime",
+    "apps.voice",
+    "apps.scoring",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +248,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "calls-reap": {"task": "apps.calls.tasks.reap", "schedule": 30.0},
     "calls-drain-events": {"task": "apps.calls.tasks.drain_events", "schedule": 10.0},
+    # Lead scoring (apps.scoring): every tenant with enough outcomes gets its model retrained weekly.
+    "scoring-retrain-weekly": {
+        "task": "apps.scoring.tasks.training_schedule",
+        "schedule": crontab(minute=0, hour=3, day_of_week="sunday"),
+    },
 }
 
 # Internationalisation ---------------------------------------------------------------------------
@@ -361,3 +369,26 @@ SIMULATOR_SPEED = env.float("SIMULATOR_SPEED", default=1.0)  # >1 plays calls fa
 SIMULATOR_DUPLICATES = env.float("SIMULATOR_DUPLICATES", default=0.0)  # share of callbacks sent twice
 SIMULATOR_REORDER = env.bool("SIMULATOR_REORDER", default=False)  # deliver callbacks out of order
 SIMULATOR_AGENT_ANSWER_RATE = env.float("SIMULATOR_AGENT_ANSWER_RATE", default=1.0)  # simulated softphones answering
+
+# Lead scoring (apps.scoring; docs/scoring.md) ------------------------------------------------------
+# A lead scoring at least this (0-100) is a hot lead, unless its tenant's scoring policy says otherwise.
+SCORING_HOT_LEAD_THRESHOLD = env.int("SCORING_HOT_LEAD_THRESHOLD", default=70)
+# A tenant's model is trained once it has this many labelled leads, with at least
+# SCORING_MIN_TRAINING_POSITIVES converted and as many not converted; until then, the rules score.
+SCORING_MIN_TRAINING_LEADS = env.int("SCORING_MIN_TRAINING_LEADS", default=200)
+SCORING_MIN_TRAINING_POSITIVES = env.int("SCORING_MIN_TRAINING_POSITIVES", default=20)
+SCORING_TRAINING_MAX_LEADS = env.int("SCORING_TRAINING_MAX_LEADS", default=50_000)  # the newest, per training
+SCORING_TRAINING_STALE_SECONDS = env.int("SCORING_TRAINING_STALE_SECONDS", default=3600)  # an open job is lost
+
+# The AI voice agent (apps.voice; docs/voice.md) -----------------------------------------------------
+# Which brain words the replies: scripted (offline, from the campaign's script), llm (an OpenAI-compatible
+# chat-completions endpoint), or auto (llm when LLM_BASE_URL is set).
+VOICE_BRAIN = env("VOICE_BRAIN", default="auto")
+VOICE_MAX_TURNS = env.int("VOICE_MAX_TURNS", default=12)  # customer turns before a polite close
+VOICE_MAX_SILENCES = env.int("VOICE_MAX_SILENCES", default=2)  # silent turns in a row that end the call
+LLM_BASE_URL = env("LLM_BASE_URL", default="")  # e.g. http://127.0.0.1:11434/v1 (".../chat/completions" added)
+LLM_MODEL = env("LLM_MODEL", default="")
+LLM_API_KEY = env("LLM_API_KEY", default="")
+LLM_STREAM = env.bool("LLM_STREAM", default=True)  # server-sent events
+LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=160)
+LLM_TURN_BUDGET_SECONDS = env.float("LLM_TURN_BUDGET_SECONDS", default=3.0)  # then the scripted words

@@ -40,6 +40,12 @@ def abandon_text(call) -> str:
     return template.replace("{company}", _company(call)).replace("{callback_number}", _callback_number(call))
 
 
+def voicemail_text(call) -> str:
+    """The voicemail drop's words: the campaign's text, else the standard words."""
+    text = (call.campaign.voicemail_drop_text if call.campaign_id else "") or VOICEMAIL
+    return text.replace("{company}", _company(call)).replace("{callback_number}", _callback_number(call))
+
+
 def voicemail_twiml(call) -> str:
     """Voicemail drop (after the beep): the campaign's recording, else its text, else the standard words."""
     campaign = call.campaign
@@ -47,9 +53,7 @@ def voicemail_twiml(call) -> str:
     if campaign is not None and campaign.voicemail_drop_url:
         response.play(campaign.voicemail_drop_url)
     else:
-        text = (campaign.voicemail_drop_text if campaign is not None else "") or VOICEMAIL
-        text = text.replace("{company}", _company(call)).replace("{callback_number}", _callback_number(call))
-        response.say(text, **_voice(campaign))
+        response.say(voicemail_text(call), **_voice(campaign))
     response.hangup()
     return str(response)
 
@@ -123,7 +127,8 @@ def voice_turn_twiml(call, *, say: str, listen: bool) -> str:
     response = VoiceResponse()
     ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
     if listen:
-        gather = Gather(input="speech", speech_timeout="auto", timeout=5,
+        # barge_in: the person may talk over the agent; Twilio stops speaking and listens.
+        gather = Gather(input="speech", speech_timeout="auto", timeout=5, barge_in=True,
                         action=public_url("webhooks:twilio-voice", **ids), method="POST")  # fmt: skip
         gather.say(say, **_voice(call.campaign))
         response.append(gather)

@@ -683,7 +683,7 @@ def test_silence_twice_ends_the_call_politely(client, acme):
     assert _verbs(_twiml(post_callback(client, silent, _params(call)))) == ["Say", "Hangup"]
 
 
-def test_stop_calling_me_puts_the_number_on_the_dnc_list_when_the_call_ends(client, acme):
+def test_stop_calling_me_puts_the_number_on_the_dnc_list_at_once(client, acme):
     call = _live_call(acme, status=CallStatus.IN_PROGRESS)
     post_callback(client, _url(call, "voice"), _params(call))  # the greeting
 
@@ -694,13 +694,14 @@ def test_stop_calling_me_puts_the_number_on_the_dnc_list_when_the_call_ends(clie
     call.refresh_from_db()
     assert call.disposition == "do_not_call"
     assert [turn["speaker"] for turn in call.transcript] == ["agent", "customer", "agent"]
-    assert not DoNotCallEntry.objects.exists()  # decided when the call is finalized
+    entry = DoNotCallEntry.objects.get(tenant=acme)  # at once (the AI engine), not when the call ends
+    assert (entry.phone_e164, entry.source) == (call.to_number, DncSource.CALL)
+    assert Lead.objects.get(pk=call.lead_id).do_not_call
     post_callback(client, _url(call, "status"), _status(call, "completed", 3, CallDuration="40", AnsweredBy="human"))
 
     drain()
 
-    entry = DoNotCallEntry.objects.get(tenant=acme)
-    assert (entry.phone_e164, entry.source) == (call.to_number, DncSource.CALL)
+    assert DoNotCallEntry.objects.filter(tenant=acme).count() == 1
     lead = Lead.objects.get(pk=call.lead_id)
     assert lead.do_not_call and lead.status == LeadStatus.DNC
 
