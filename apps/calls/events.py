@@ -10,6 +10,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 
+from django.conf import settings
 from django.db import transaction
 
 from apps.calls import conference, outcomes
@@ -23,6 +24,7 @@ from apps.core.cache import redis_client
 
 logger = logging.getLogger(__name__)
 DRAIN_KEY = "calls:drain-pending"
+DRAINS_KEY = "calls:drain-helpers"  # helper drains started and not finished
 
 
 def _int(value) -> int | None:
@@ -129,11 +131,13 @@ def drain(*, limit: int = 5000) -> int:
     (another drain skips it) and then its call: a drain never holds one call while waiting for
     another, so drains running side by side cannot deadlock."""
     redis_client().delete(DRAIN_KEY)  # callbacks arriving from now on wake another drain
-    done = 0
+    done, helped = 0, False
     while done < limit:
         pending = list(CallEvent.objects.filter(processed_at__isnull=True).order_by("created_at")[:200])
         if not pending:
             break
+        if len(pending) == 200 and not helped:  # a backlog: another worker process takes a share
+            helped = _call_for_help()
         for event in pending:
             try:
                 with transaction.atomic():
@@ -151,6 +155,21 @@ def drain(*, limit: int = 5000) -> int:
                 CallEvent.objects.filter(pk=event.pk).update(processed_at=clock.now(), note="failed to apply")
             done += 1
     return done
+
+
+def _call_for_help() -> bool:
+    """Start one more drain while fewer than DRAIN_PARALLEL run (each skips the events another holds,
+    so they share a backlog without waiting for each other). Counted in Redis for a minute."""
+    client = redis_client()
+    running = client.incr(DRAINS_KEY)
+    client.expire(DRAINS_KEY, 60)
+    if running > settings.DRAIN_PARALLEL:
+        client.decr(DRAINS_KEY)
+        return False
+    from apps.calls.tasks import drain_events
+
+    drain_events.delay(helper=True)
+    return True
 
 
 def wake_drain() -> None:

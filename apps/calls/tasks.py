@@ -50,10 +50,15 @@ def reap() -> dict:
 
 
 @shared_task(name="apps.calls.tasks.drain_events", ignore_result=True, soft_time_limit=120, time_limit=150)
-def drain_events() -> int:
-    from apps.calls.events import drain
+def drain_events(helper: bool = False) -> int:
+    from apps.calls.events import DRAINS_KEY, drain
+    from apps.core.cache import redis_client
 
-    return drain()
+    try:
+        return drain()
+    finally:
+        if helper:  # a helper started by a drain facing a backlog (events._call_for_help)
+            redis_client().decr(DRAINS_KEY)
 
 
 @shared_task(name="apps.calls.tasks.simulator_step", ignore_result=True, acks_late=True, soft_time_limit=30,

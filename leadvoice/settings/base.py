@@ -363,12 +363,29 @@ SIMULATOR_ODDS = {
         if "=" in part
     )
 }
+# A drain facing a backlog (a full page of pending callbacks) starts helpers, up to this many at once.
+DRAIN_PARALLEL = env.int("DRAIN_PARALLEL", default=3)
 SIMULATOR_RING_SECONDS = env.float("SIMULATOR_RING_SECONDS", default=4.0)
 SIMULATOR_TALK_SECONDS = env.float("SIMULATOR_TALK_SECONDS", default=20.0)
 SIMULATOR_SPEED = env.float("SIMULATOR_SPEED", default=1.0)  # >1 plays calls faster than real time
 SIMULATOR_DUPLICATES = env.float("SIMULATOR_DUPLICATES", default=0.0)  # share of callbacks sent twice
 SIMULATOR_REORDER = env.bool("SIMULATOR_REORDER", default=False)  # deliver callbacks out of order
 SIMULATOR_AGENT_ANSWER_RATE = env.float("SIMULATOR_AGENT_ANSWER_RATE", default=1.0)  # simulated softphones answering
+# Who answers the AI agent's calls (apps/calls/telephony/personas.py), with odds like SIMULATOR_ODDS:
+# interested, objection_then_interested, not_interested, callback, do_not_call, silent (voicemail is the
+# voicemail outcome of SIMULATOR_ODDS).
+SIMULATOR_PERSONAS = {
+    key.strip(): float(value)
+    for key, _, value in (
+        part.partition("=")
+        for part in env(
+            "SIMULATOR_PERSONAS",
+            default="interested=0.3,objection_then_interested=0.2,not_interested=0.2,callback=0.15,do_not_call=0.05,"
+            "silent=0.1",
+        ).split(",")
+        if "=" in part
+    )
+}
 
 # Lead scoring (apps.scoring; docs/scoring.md) ------------------------------------------------------
 # A lead scoring at least this (0-100) is a hot lead, unless its tenant's scoring policy says otherwise.

@@ -289,3 +289,33 @@ def test_why_a_lead_is_not_called(acme, api_client_for, alice, charlie):
     resp = api_client_for(alice).get(f"/api/v1/dialer/leads/{miami.pk}/")
     assert resp.status_code == 200 and not resp.json()["callable_now"]
     assert api_client_for(charlie).get(f"/api/v1/dialer/leads/{miami.pk}/").status_code == 404
+
+
+# The drain --------------------------------------------------------------------------------------------
+def test_a_drain_facing_a_backlog_starts_helpers_up_to_the_limit(acme, settings):
+    import json
+
+    from apps.calls.events import DRAINS_KEY, drain
+    from apps.calls.ingest import Callback, store_many
+    from apps.core.cache import redis_client
+    from leadvoice.celery import app
+
+    settings.DRAIN_PARALLEL = 1
+    lead = f.lead(acme, "+12125550180", campaign=f.campaign(acme))
+    call = f.call(lead, status=CallStatus.RINGING, call_sid="CAbacklog")
+    store_many([Callback(tenant_id=str(acme.pk), call_id=str(call.pk), kind="status", dedupe_key=f"status:CAx:{n}",
+                         provider_status="ringing", sequence=n, payload={"CallStatus": "ringing"},
+                         received_at=timezone.now()) for n in range(401)])  # fmt: skip
+    client, broker = redis_client(), app.connection().default_channel.client
+    client.delete(DRAINS_KEY)
+    broker.delete("celery")
+
+    assert drain(limit=1) == 200  # a full page pending: a helper is asked for, and the page applied
+    assert drain(limit=1) == 200  # a full page again, but the helpers' limit is reached: nobody else is asked
+
+    assert int(client.get(DRAINS_KEY)) == 1
+    queued = [json.loads(m)["headers"] for m in broker.lrange("celery", 0, -1)]
+    helpers = [h for h in queued if h["task"] == "apps.calls.tasks.drain_events" and "helper" in h["kwargsrepr"]]
+    assert len(helpers) == 1
+    client.delete(DRAINS_KEY)
+    broker.delete("celery")
