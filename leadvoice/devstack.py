@@ -45,6 +45,26 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet collected) is gone for our purposes
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -123,8 +143,13 @@ class EmbeddedServices:
             return
         from pgserver._commands import pg_ctl
 
+        postmaster = _postmaster_pid(Path(self._pg.pgdata))
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=20)
+        # pg_ctl returns once the pid file is gone; the postmaster may still be exiting (a loaded machine).
+        deadline = time.monotonic() + 10
+        while postmaster and _alive(postmaster) and time.monotonic() < deadline:
+            time.sleep(0.05)
         self._pg = None
         _log("PostgreSQL stopped")
 
