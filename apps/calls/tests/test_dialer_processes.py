@@ -180,7 +180,7 @@ def test_a_simulated_day_calls_nobody_outside_any_window(acme, tmp_path):
             dialer_tick.delay()
             time.sleep(0.5)
             wait_for(lambda: not Call.objects.filter(status__in=LIVE).exists()
-                     and not Call.objects.filter(finalized_at__isnull=True).exists(), timeout=60,
+                     and not Call.objects.filter(finalized_at__isnull=True).exists(), timeout=120,
                      message=f"hour {hour}: every call finished")  # fmt: skip
     clock.reset()
     rules = RuleBook.for_tenant(acme.pk)
