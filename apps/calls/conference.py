@@ -15,6 +15,11 @@ callbacks keep the call in step, over Twilio and the simulator alike:
 - The lead leaves before their agent joined: the agent's ringing leg is ended.
 - Supervisors listen (muted), whisper (coaching the agent's leg) or barge into the conference.
 
+The AI voice app's warm transfer (apps.voice.services) uses the same path: transfer_claim picks the
+agent, transfer_start makes the call theirs and rings them (the whisper is the AI's summary, kept in
+metadata.transfer); with nobody free, or nobody answering, the person is offered a colleague's callback
+instead of the abandon message.
+
 Call.metadata keeps the story: agent_connected (the agent's load is counted; outcomes.finalize
 releases it), agent_leg_agent and agent_leg_sid (the leg ringing now), agents_tried, agent_lost,
 agent_answered_at, agent_joined_at, agent_left_at, lead_joined_at, lead_left_at,
@@ -178,6 +183,8 @@ def _agent_lost(call: Call, *, reason: str) -> str:
         agent_ring(call, following)
         return "rang the next agent"
     meta["agent_connected"] = False
+    if meta.get("transfer"):  # the AI has talked with the person: not an abandoned call, a callback
+        return _transfer_lost(call, meta)
     Call.objects.filter(pk=call.pk).update(agent=None, outcome=CallOutcome.ABANDONED, metadata=meta)
     provider = provider_named(call.provider)
     try:
@@ -199,6 +206,73 @@ def _release(agent: Agent, *, counted: bool, rang_out: bool) -> None:
         agent_set_presence(agent=agent, status=Presence.BREAK)  # announces the change itself
         return
     live.agent_status(agent)
+
+
+# Warm transfer from the AI voice app --------------------------------------------------------------------
+def transfer_claim(call: Call) -> Agent | None:
+    """An available agent of the AI campaign's group takes the transfer (as in human mode); None when
+    the campaign has no group or nobody is free."""
+    if call.campaign_id is None or not call.campaign.agent_group_id:
+        return None
+    return agent_claim(call)
+
+
+def transfer_unclaim(agent: Agent) -> None:
+    """A claim the transfer does not use after all (the same turn was stored by another delivery)."""
+    Agent.objects.filter(pk=agent.pk, current_calls__gt=0).update(current_calls=F("current_calls") - 1)
+
+
+def transfer_start(call: Call, agent: Agent, *, reason: str, whisper: str) -> None:
+    """The AI agent has said it is connecting the person: the call is the human agent's from now on
+    (their load counted, released when the call is finalized), their console pops the lead with the
+    transcript so far and their softphone rings; the lead waits in the call's conference (the voice
+    turn's TwiML). Inside the turn's transaction."""
+    locked = _locked(call.pk)
+    now = iso(clock.now())
+    transfer = {"reason": reason, "status": "ringing", "requested_at": now, "agent_id": str(agent.pk),
+                "agent_name": agent.name, "ai_agent_id": str(locked.agent_id) if locked.agent_id else None,
+                "whisper": whisper}  # fmt: skip
+    meta = {**locked.metadata, "agent_connected": True, "transfer": transfer}
+    Call.objects.filter(pk=call.pk).update(agent=agent, metadata=meta, updated_at=clock.now())
+    CallEvent.objects.create(tenant_id=call.tenant_id, call=call, kind=EventKind.ACTION, applied=True,
+                             note=f"warm transfer ({reason}) to {agent.name}"[:255],
+                             dedupe_key=f"transfer:{agent.pk}")  # fmt: skip
+    call.agent, call.agent_id, call.metadata, call.transcript = agent, agent.pk, meta, locked.transcript
+    agent_ring(call, agent)
+
+
+def transfer_unavailable(call: Call, *, reason: str) -> None:
+    """A transfer with nobody to take it: the AI agent offers a colleague's callback instead."""
+    transfer = {"reason": reason, "status": "no_agent_free", "requested_at": iso(clock.now()), "fallback": "callback"}
+    metadata_merge(call.pk, transfer=transfer)
+    CallEvent.objects.create(tenant_id=call.tenant_id, call=call, kind=EventKind.ACTION, applied=False,
+                             note=f"warm transfer ({reason}): no agent free, a callback offered"[:255],
+                             dedupe_key=f"transfer-unavailable:{clock.now().timestamp():.6f}")  # fmt: skip
+    call.metadata = {**call.metadata, "transfer": transfer}
+
+
+def _transfer_lost(call: Call, meta: dict) -> str:
+    """Nobody of the team answered a transferred call: the person hears that a colleague will call
+    back (tomorrow, at this time of day) and the call ends with that callback. `call` is locked."""
+    from apps.voice.extraction import zone
+    from apps.voice.machine import callback_tomorrow
+
+    tz = zone(call.lead.timezone or (call.campaign.timezone if call.campaign_id else ""))
+    at = callback_tomorrow(tz, clock.now())
+    meta["transfer"] = {**meta["transfer"], "status": "no_agent_answered", "fallback": "callback",
+                        "callback_at": iso(at)}  # fmt: skip
+    Call.objects.filter(pk=call.pk).update(agent=None, metadata=meta, disposition="callback_requested",
+                                           callback_at=at)  # fmt: skip
+    provider = provider_named(call.provider)
+    try:
+        provider.play_and_hangup(call, twiml.transfer_failed_twiml(call, callback_at=at))
+    except ProviderError as exc:
+        logger.warning("call %s: the transfer's callback message could not be played: %s", call.pk, exc)
+        try:
+            provider.hangup(call)
+        except ProviderError:
+            logger.warning("call %s: could not be hung up either", call.pk)
+    return "callback offered"
 
 
 # The conference -------------------------------------------------------------------------------------

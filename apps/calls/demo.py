@@ -1,6 +1,8 @@
 """Demo data for the dialer: a campaign that may call at any hour, with people on every continent,
-so `make run` shows calls flowing through the simulator whatever the time. Each person is still only
-called between 08:00 and 21:00 in their own time (and the dialer status page says who waits why)."""
+so `make run` shows calls flowing through the simulator whatever the time, answered by its scripted
+personas (the AI agent books demos, takes callbacks, lets go, lists do-not-calls, leaves voicemails).
+Each person is still only called between 08:00 and 21:00 in their own time (and the dialer status
+page says who waits why)."""
 
 import datetime as dt
 
@@ -36,8 +38,9 @@ def seed(tenant) -> None:
         "in their own daytime (the simulator answers)", caller_id=number.phone_e164, caller_id_number=number,
         ai_agent=ava, timezone="UTC", calling_hours_start=dt.time(0), calling_hours_end=dt.time(23, 59),
         working_days=list(WEEKDAYS), max_concurrent_calls=3, max_attempts=3, retry_delay_minutes=20,
-        script_template=SCRIPT, client_service="customer follow-ups", record_calls=True, cost_per_call="0.05",
-        budget="100.00", status=CampaignStatus.DRAFT,
+        script_template=SCRIPT, client_service="customer follow-ups", success_criteria="Book a demo.",
+        voicemail_drop_text="Hi, this is {company}. Sorry we missed you. Please call us back at {callback_number}.",
+        record_calls=True, cost_per_call="0.05", budget="100.00", status=CampaignStatus.DRAFT,
     )  # fmt: skip
     rows = [
         {"first_name": first, "last_name": last, "phone": pattern.format(70 + n), "company_name": f"{last} & Co",

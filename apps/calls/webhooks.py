@@ -184,15 +184,16 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
 def agent_answer(request):
     """The agent's leg (spec 004): a whisper with the lead's name, then into the lead's conference. An
     agent answering a lead who has gone (or who has gone to another agent) hears so and is hung up."""
-    query, callback = request.GET, ""
+    query, callback, whisper = request.GET, "", ""
     if query.get("callId"):
         call, agent_id = _call(request), query.get("agentId")
         if call is None or call.status != CallStatus.IN_PROGRESS or (agent_id and str(call.agent_id) != agent_id):
             return _xml(twiml.lead_gone_twiml())
         callback = public_url("webhooks:twilio-conference-status", callId=str(call.pk), tenantId=str(call.tenant_id))
+        whisper = (call.metadata.get("transfer") or {}).get("whisper", "")  # a warm transfer: the AI's summary
     return _xml(twiml.agent_leg_twiml(lead_name=query.get("leadName", ""), campaign=query.get("campaign", ""),
-                                      conference=query.get("conferenceName", ""),
-                                      status_callback=callback))  # fmt: skip
+                                      conference=query.get("conferenceName", ""), status_callback=callback,
+                                      whisper=whisper))  # fmt: skip
 
 
 @twilio_webhook

@@ -25,7 +25,22 @@ def _pop(call) -> dict:
         "phone": lead.phone_e164, "email": lead.email, "company": lead.company_name, "notes": lead.notes,
         "campaign": call.campaign.name if call.campaign_id else "", "campaignId": _id(call.campaign_id),
         "history": lead_history(lead, excluding=call.pk),
+        "transcript": transcript_so_far(call), "transfer": _transfer(call),
     }  # fmt: skip
+
+
+def transcript_so_far(call) -> list[dict]:
+    """The conversation the AI agent had on this call before a warm transfer (empty otherwise)."""
+    return [{"speaker": entry.get("speaker", ""), "text": entry.get("text", ""), "at": entry.get("at")}
+            for entry in (call.transcript or []) if entry.get("text")]  # fmt: skip
+
+
+def _transfer(call) -> dict | None:
+    """A warm transfer's reason and the whisper the agent hears, or None for a call that was never the AI's."""
+    transfer = (call.metadata or {}).get("transfer")
+    if not transfer or not transfer.get("agent_id"):
+        return None
+    return {"reason": transfer.get("reason", ""), "whisper": transfer.get("whisper", "")}
 
 
 def lead_history(lead, *, excluding=None) -> dict:

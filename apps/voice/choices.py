@@ -91,3 +91,4 @@ class EndReason:
     HANGUP = "hangup"  # the person hung up (the call ended without the engine's goodbye)
     REQUESTED = "requested"  # ended through the API
     SOFT_CLOSE = "soft_close"  # no decision; a follow-up is left to the team
+    TRANSFER = "transfer"  # put through to a human agent (warm transfer): the call goes on with them

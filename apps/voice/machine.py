@@ -30,6 +30,9 @@ _CALLBACK_EARLIEST, _CALLBACK_LATEST = dt.time(9, 0), dt.time(18, 0)
 NEXT_STEP_CALLBACK = "call back"
 NEXT_STEP_COLLEAGUE = "a colleague calls back"
 NEXT_STEP_INFORMATION = "send more information by email"
+NEXT_STEP_TRANSFER = "talk to a colleague now"
+TRANSFER_HUMAN_REQUEST = "human_request"  # why a call is transferred: the person asked for one
+TRANSFER_SUCCESS = "success_criteria"  # the campaign's next step was agreed and its team takes it from here
 
 
 class Action:
@@ -53,13 +56,14 @@ class Action:
     CLOSE_SILENCE = "close_silence"
     CLOSE_LIMIT = "close_limit"
     CLOSE_SOFT = "close_soft"
+    TRANSFER = "transfer"  # warm transfer: "I'm connecting you now", then the lead waits in the agent's conference
     END = "end"  # ended from outside (the API, a hang-up): nothing to say
 
 
 # Actions whose words are fixed: a model never words a goodbye or a promise.
 FINAL = frozenset({Action.CONFIRM_CALLBACK, Action.CLOSE_SUCCESS, Action.CLOSE_NOT_INTERESTED, Action.CLOSE_DNC,
                    Action.CLOSE_WRONG_PERSON, Action.LEAVE_VOICEMAIL, Action.CLOSE_SILENCE, Action.CLOSE_LIMIT,
-                   Action.CLOSE_SOFT, Action.END, Action.GREET})  # fmt: skip
+                   Action.CLOSE_SOFT, Action.TRANSFER, Action.END, Action.GREET})  # fmt: skip
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Decision:
     callback_at: dt.datetime | None = None
     email: str = ""
     next_step: str = ""
+    transfer: str = ""  # TRANSFER_HUMAN_REQUEST or TRANSFER_SUCCESS: put through to a human agent
 
 
 def _end(action: str, reason: str, disposition: str = "", **values) -> Decision:
@@ -84,9 +89,13 @@ def _end(action: str, reason: str, disposition: str = "", **values) -> Decision:
 
 def default_callback(ctx: CallContext, now: dt.datetime) -> dt.datetime:
     """Tomorrow, at the time it is now in the lead's zone (inside 09:00-18:00)."""
-    local = now.astimezone(ctx.tz)
+    return callback_tomorrow(ctx.tz, now)
+
+
+def callback_tomorrow(tz: dt.tzinfo, now: dt.datetime) -> dt.datetime:
+    local = now.astimezone(tz)
     moment = min(max(local.time().replace(second=0, microsecond=0), _CALLBACK_EARLIEST), _CALLBACK_LATEST)
-    return dt.datetime.combine(local.date() + dt.timedelta(days=1), moment, tzinfo=ctx.tz).astimezone(dt.UTC)
+    return dt.datetime.combine(local.date() + dt.timedelta(days=1), moment, tzinfo=tz).astimezone(dt.UTC)
 
 
 def _advance(ctx: CallContext, conv, *, jump: bool = False) -> Decision:
@@ -125,9 +134,30 @@ def _success(ctx: CallContext, analysis: TurnAnalysis) -> bool:
 def _agree(ctx: CallContext, conv, *, email: str, information: bool = False) -> Decision:
     """The person said yes to the next step: done if we can reach them, else ask for an email."""
     next_step = NEXT_STEP_INFORMATION if information else ctx.next_step
+    if ctx.transfer_to_team and not information:
+        return transfer(TRANSFER_SUCCESS, disposition="interested", email=email, next_step=next_step)
     if email or conv.email or ctx.lead_email:
         return _end(Action.CLOSE_SUCCESS, EndReason.SUCCESS, "interested", email=email, next_step=next_step)
     return Decision(action=Action.ASK_EMAIL, state=S.CLOSING, awaiting="email", next_step=next_step)
+
+
+def transfer(reason: str, *, disposition: str = "", email: str = "", next_step: str = "") -> Decision:
+    """Put the person through to a human agent of the campaign's team: the conversation ends here and
+    the call goes on in the agent's conference (the service claims the agent; with nobody free it
+    asks `no_agent_free` instead)."""
+    return _end(Action.TRANSFER, EndReason.TRANSFER, disposition, email=email,
+                next_step=next_step or NEXT_STEP_TRANSFER, transfer=reason)  # fmt: skip
+
+
+def no_agent_free(ctx: CallContext, conv, decision: Decision, *, text: str, now: dt.datetime) -> Decision:
+    """A transfer with nobody free to take it: a colleague's callback instead, at the time said, else
+    the person is asked when (as a request for a person is handled without a team)."""
+    at = callback_time(text, now=now, tz=ctx.tz)
+    if at is not None:
+        return _end(Action.CONFIRM_CALLBACK, EndReason.CALLBACK, "callback_requested", callback_at=at,
+                    email=decision.email, next_step=NEXT_STEP_COLLEAGUE)  # fmt: skip
+    return Decision(action=Action.ASK_CALLBACK_TIME, state=conv.state, step=conv.step, awaiting="callback_time",
+                    email=decision.email, next_step=NEXT_STEP_COLLEAGUE, preface="no_agent")  # fmt: skip
 
 
 def _limit(ctx: CallContext, conv, now: dt.datetime) -> str:
@@ -163,6 +193,9 @@ def decide(ctx: CallContext, conv, analysis: TurnAnalysis, *, text: str, now: dt
         return _end(Action.CLOSE_DNC, EndReason.DO_NOT_CALL, "do_not_call")
     if intent == Intent.WRONG_PERSON:
         return _end(Action.CLOSE_WRONG_PERSON, EndReason.WRONG_PERSON, "wrong_number")
+    # A person asked for, now (not "have someone call me tomorrow at 3"): put through to the team.
+    if intent == Intent.HUMAN_REQUEST and ctx.transfer_to_team and callback_time(text, now=now, tz=ctx.tz) is None:
+        return transfer(TRANSFER_HUMAN_REQUEST, email=email_in(text))
     limit = _limit(ctx, conv, now)
     if limit:
         interested = bool({Signal.DEMO, Signal.PRICING, Signal.TIMELINE} & {*conv.interest_signals,

@@ -87,6 +87,7 @@ class CallContext:
     lead_email: str = ""
     voicemail: str = ""
     lead_info: dict[str, str] = field(default_factory=dict)
+    transfer_to_team: bool = False  # the campaign has an agent group: a warm transfer is possible
 
     def value(self, name: str) -> str:
         return self.values.get(name) or scripts.PLACEHOLDERS.get(name, ("", ""))[1]
@@ -207,4 +208,5 @@ def context_for_call(call) -> CallContext:
         voicemail=script.voicemail or twiml.voicemail_text(call),
         lead_info={"lead_name": lead.first_name or lead.full_name, "company": lead.company_name,
                    "industry": lead.industry},
+        transfer_to_team=bool(campaign is not None and campaign.agent_group_id and call.provider != "text"),
     )  # fmt: skip

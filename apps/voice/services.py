@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from rest_framework import status as http
 
-from apps.calls import outcomes
+from apps.calls import conference, outcomes
 from apps.calls.choices import LIVE, TERMINAL, CallStatus, EventKind
 from apps.calls.models import Call, CallEvent
 from apps.calls.transitions import call_move
@@ -30,7 +30,7 @@ from apps.voice.analysis import TurnAnalysis, analyse
 from apps.voice.brains import Turn, brain_for
 from apps.voice.brains.scripted import ScriptedBrain, spoken_time
 from apps.voice.choices import ConversationState, EndReason, Mode
-from apps.voice.machine import Action, Decision, apply, decide, move
+from apps.voice.machine import TRANSFER_SUCCESS, Action, Decision, apply, decide, move, no_agent_free
 from apps.voice.models import Conversation
 from apps.voice.script import CallContext, context_for_call
 from apps.voice.summary import summarize, summary_text
@@ -51,6 +51,7 @@ class TurnResult:
     analysis: TurnAnalysis | None = None
     voicemail: bool = False
     duplicate: bool = False
+    transfer: bool = False  # warm transfer: the person now waits in the conference a human agent joins
 
     @property
     def state(self) -> str:
@@ -121,6 +122,11 @@ def conversation_turn(*, conversation: Conversation, call: Call, text: str,
     analysis = analyse(text)
     seen = conv.turn_count
     decision = decide(ctx, conv, analysis, text=text, now=now)
+    agent, transfer_reason = None, decision.transfer
+    if decision.action == Action.TRANSFER:
+        agent = conference.transfer_claim(call)  # compare-and-swap on the agent's load, as in human mode
+        if agent is None:
+            decision = no_agent_free(ctx, conv, decision, text=text, now=now)
     apply(conv, decision, analysis, now=now)
     customer = {"speaker": "customer", "text": text, "at": iso(now), "analysis": analysis.public()}
     transcript = [*(Call.objects.filter(pk=call.pk).values_list("transcript", flat=True).first() or []), customer]
@@ -129,22 +135,46 @@ def conversation_turn(*, conversation: Conversation, call: Call, text: str,
     said_at = clock.now()
     if reply.prompt:
         conv.last_prompt = reply.prompt
-    agent = _agent_entry(reply.text, conv=conv, action=decision.action, brain=reply.brain, at=said_at,
-                         fallback=reply.fallback_reason)  # fmt: skip
+    said = _agent_entry(reply.text, conv=conv, action=decision.action, brain=reply.brain, at=said_at,
+                        fallback=reply.fallback_reason)  # fmt: skip
+    try:
+        return _store_turn(call, conv, ctx, decision, analysis, seen=seen, turns=[customer, said] if reply.text
+                           else [customer], said_at=said_at, agent=agent, transfer_reason=transfer_reason,
+                           text=text)  # fmt: skip
+    except Exception:
+        if agent is not None:  # the turn was not stored: the agent claimed for its transfer is free again
+            conference.transfer_unclaim(agent)
+        raise
+
+
+def _store_turn(call: Call, conv: Conversation, ctx: CallContext, decision: Decision, analysis: TurnAnalysis, *,
+                seen: int, turns: list[dict], said_at: dt.datetime, agent, transfer_reason: str,
+                text: str) -> TurnResult:  # fmt: skip
+    """Store a decided and worded turn (compare-and-swap on the turn count), with what it set off: the
+    do-not-call entry, the warm transfer (or the note that nobody was free), the end's summary."""
     with transaction.atomic():
         won = Conversation.objects.filter(pk=conv.pk, turn_count=seen, ended_at__isnull=True).update(
             **_fields(conv), updated_at=said_at)  # fmt: skip
         if not won:  # another delivery of this turn was stored first: answer with what it said
+            if agent is not None:
+                conference.transfer_unclaim(agent)
             stored = Conversation.objects.get(pk=conv.pk)
             return TurnResult(say=_last_agent_line(call), ended=stored.is_over, conversation=stored,
-                              analysis=analysis, duplicate=True)  # fmt: skip
-        _append(call, [customer, agent] if reply.text else [customer])
+                              analysis=analysis, duplicate=True,
+                              transfer=stored.end_reason == EndReason.TRANSFER)  # fmt: skip
+        _append(call, turns)
         if decision.action == Action.CLOSE_DNC:
             _dnc(call)
+        if agent is not None:
+            whisper = transfer_whisper(call, ctx, conv, reason=transfer_reason, text=text)
+            conference.transfer_start(call, agent, reason=transfer_reason, whisper=whisper)
+        elif transfer_reason:
+            conference.transfer_unavailable(call, reason=transfer_reason)
         if conv.is_over:
             _finish(conv, call, ctx, now=said_at)
-    return TurnResult(say=reply.text, ended=conv.is_over, conversation=conv, analysis=analysis,
-                      voicemail=decision.action == Action.LEAVE_VOICEMAIL)  # fmt: skip
+    return TurnResult(say=turns[-1]["text"] if len(turns) > 1 else "", ended=conv.is_over, conversation=conv,
+                      analysis=analysis, voicemail=decision.action == Action.LEAVE_VOICEMAIL,
+                      transfer=decision.action == Action.TRANSFER)  # fmt: skip
 
 
 def conversation_end(*, conversation: Conversation, call: Call, reason: str, now: dt.datetime | None = None
@@ -209,13 +239,39 @@ def _update_lead(call: Call, conv: Conversation, summary: dict, analytics: dict)
         values["interest_level"] = level
     if conv.next_step and lead.custom_fields.get("next_step") != conv.next_step:
         values["custom_fields"] = {**lead.custom_fields, "next_step": conv.next_step}
-    if conv.end_reason == EndReason.SUCCESS and lead.stage in (LeadStage.NEW, LeadStage.CONTACTED):
+    agreed = conv.end_reason == EndReason.SUCCESS or (conv.end_reason == EndReason.TRANSFER and conv.disposition)
+    if agreed and lead.stage in (LeadStage.NEW, LeadStage.CONTACTED):
         values["stage"] = LeadStage.QUALIFIED
     if values:
         lead = lead_update(lead=lead, actor=VOICE_ACTOR, values=values)
     activity_add(lead=lead, actor=VOICE_ACTOR, activity_type=ActivityType.NOTE,
                  description=f"AI call: {summary_text(summary)}",
                  metadata={"call_id": str(call.pk), "summary": summary, "analytics": analytics})  # fmt: skip
+
+
+_SIGNAL_WORDS = {"demo_interest": "a demo", "pricing_interest": "pricing", "timeline_interest": "getting started soon"}
+
+
+def transfer_whisper(call: Call, ctx: CallContext, conv: Conversation, *, reason: str, text: str) -> str:
+    """What the human agent hears before joining a warm transfer: who it is, what they want, the
+    objections they raised."""
+    lead = call.lead
+    name = lead.full_name or lead.phone_e164
+    company = f" of {lead.company_name}" if lead.company_name else ""
+    if reason == TRANSFER_SUCCESS:
+        step = ctx.next_step
+        wants = f"wants {step}" if step.startswith("to ") else f"agreed to {step}"
+    else:
+        wants = "asked to speak with a person"
+    parts = [f"Transfer from the AI assistant. {name}{company} {wants}."]
+    interests = [_SIGNAL_WORDS[signal] for signal in conv.interest_signals if signal in _SIGNAL_WORDS]
+    if interests:
+        parts.append("Interested in " + " and ".join(interests) + ".")
+    if text:
+        parts.append(f'They said: "{text[:160]}".')
+    objections = [kind.replace("_", " ") for kind in conv.objections]
+    parts.append(("Objections raised: " + ", ".join(objections) + ".") if objections else "No objections raised.")
+    return " ".join(parts)
 
 
 # The Twilio turn webhook ------------------------------------------------------------------------------
@@ -229,7 +285,8 @@ def voice_turn(*, call: Call, speech: str, silence: bool) -> TurnResult:
             return started
         conv = started.conversation
     if conv.is_over:
-        return TurnResult(say=_last_agent_line(call), ended=True, conversation=conv, duplicate=True)
+        return TurnResult(say=_last_agent_line(call), ended=True, conversation=conv, duplicate=True,
+                          transfer=conv.end_reason == EndReason.TRANSFER)  # fmt: skip
     return conversation_turn(conversation=conv, call=call, text="" if silence else speech)
 
 

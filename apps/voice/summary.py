@@ -51,7 +51,7 @@ def conversion_probability(conv, *, engagement: float, sentiment: float) -> floa
     score += 0.15 * sentiment + 0.1 * engagement
     unanswered = [kind for kind in conv.objections if kind not in conv.handled_objections]
     score -= 0.05 * len(unanswered)
-    if conv.end_reason == EndReason.SUCCESS:
+    if conv.end_reason == EndReason.SUCCESS or (conv.end_reason == EndReason.TRANSFER and conv.disposition):
         score += 0.25
     elif conv.disposition == "callback_requested":
         score += 0.1
@@ -66,7 +66,7 @@ def interest_level(conv, probability: float) -> str:
         return ""
     if conv.disposition == "not_interested":
         return "low"
-    if conv.end_reason == EndReason.SUCCESS or probability >= 0.6:
+    if conv.end_reason in (EndReason.SUCCESS, EndReason.TRANSFER) or probability >= 0.6:
         return "high"
     if probability >= 0.3 or conv.interest_signals:
         return "medium"
@@ -82,6 +82,8 @@ def recommendation(conv, probability: float, *, when: str = "") -> str:  # noqa:
         return "Low priority - Voicemail left; try again later"
     if conv.disposition == "not_interested":
         return "Low priority - Not interested; no follow-up for now"
+    if conv.end_reason == EndReason.TRANSFER:
+        return "High priority - Put through to a human agent; follow up on what they agreed"
     if conv.callback_at is not None:
         return f"High priority - Call back {when}".strip() if when else "High priority - Call back as asked"
     if conv.end_reason == EndReason.SUCCESS:

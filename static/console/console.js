@@ -59,6 +59,12 @@ function popCall(data, mode, { startedAt = Date.now() } = {}) {
     h("td", {}, call.duration ? seconds(call.duration) : "–"), h("td", {}, call.agent || "–"),
     h("td", { class: "notes" }, call.notes || "")));
   $("#pop-history").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 6 }, "First call."))]));
+  // A warm transfer: the AI agent's summary (what the agent heard whispered) and its conversation so far.
+  const transcript = data.transcript || [];
+  $("#pop-transfer").hidden = !transcript.length;
+  $("#pop-whisper").textContent = (data.transfer && data.transfer.whisper) || "";
+  $("#pop-transcript").replaceChildren(...transcript.map((line) => h("li", { class: line.speaker },
+    h("strong", {}, line.speaker === "agent" ? "AI agent: " : "Lead: "), line.text)));
   $("#pop-idle").hidden = true;
   $("#pop-lead").hidden = false;
   Object.assign(pop.dataset, { callId: data.callId, leadId: data.leadId, shownAt: String(Date.now()) });

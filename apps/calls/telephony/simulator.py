@@ -26,6 +26,7 @@ import xml.etree.ElementTree as ET
 import requests
 from django.conf import settings
 
+from apps.calls.telephony import personas
 from apps.calls.telephony.base import (
     Originated,
     Provider,
@@ -52,11 +53,7 @@ _PATIENCE = 120.0  # seconds a person waits alone in the conference before hangi
 _TTL = 24 * 3600
 _local = threading.local()
 
-PEOPLE_SAY = [
-    "Yes, I have a minute.", "Who is this?", "How much does it cost?", "I'm not interested, thanks.",
-    "Can you call me back tomorrow afternoon?", "That sounds interesting, tell me more.",
-    "We already use another provider.", "Please send me an email.", "Sure, let's book a demo.",
-]  # fmt: skip
+_MAX_TURNS = 40  # a persona past this says nothing more (the engine ends calls long before)
 
 
 def _session() -> requests.Session:
@@ -350,18 +347,40 @@ def _follow(state: dict, url: str, params: dict) -> None:
 
 
 def _gather(state: dict, verb: dict) -> None:
-    """The simulated person listens to what is said, then answers (or stays silent: the verbs after
-    the Gather run, as Twilio does when its timeout passes)."""
+    """The simulated person listens to what is said, then answers with their persona's next line (or
+    stays silent: the verbs after the Gather run, as Twilio does when its timeout passes). Only speech
+    is answered: a Gather for keys (the abandoned-call message) times out."""
     said = " ".join(child["text"] for child in verb["children"] if child["verb"] == "Say")
     turns = state.setdefault("turns", [])
     turns.append(said)
-    rng = random.Random(f"{state['sid']}:{len(turns)}")  # noqa: S311
     speaking = max(1.0, len(said) / 15)
-    if len(turns) > 8 or rng.random() < 0.1:
+    speech = "speech" in verb["attrs"].get("input", "dtmf")
+    line = _persona_line(state, said) if speech and len(turns) <= _MAX_TURNS else None
+    if line is None:
         _schedule(state["sid"], "run", speaking + float(verb["attrs"].get("timeout", 5)))
         return
     _schedule(state["sid"], "speak", speaking + 1.5, action=verb["attrs"].get("action") or state["urls"]["answer"],
-              speech=rng.choice(PEOPLE_SAY))  # fmt: skip
+              speech=line)  # fmt: skip
+
+
+def _persona_line(state: dict, heard: str) -> str | None:
+    """The persona's answer to what the agent said; the persona is picked at the call's first speech
+    Gather (an AI call, answered) and kept in the call's program with who the person is."""
+    part = state.get("persona")
+    if part is None:
+        part = state["persona"] = {"name": personas.pick(state["call_id"], outcome=state["outcome"]),
+                                   "person": _person(state["call_id"]), "said": 0}  # fmt: skip
+    line, part["said"] = personas.PERSONAS[part["name"]].reply(heard, said=part["said"], person=part["person"])
+    return line
+
+
+def _person(call_id: str) -> dict[str, str]:
+    from apps.calls.models import Call
+
+    fields = ("first_name", "last_name", "company_name", "email")
+    lead = Call.objects.filter(pk=call_id).values(*(f"lead__{name}" for name in fields)).first() or {}
+    first, last, company, email = (lead.get(f"lead__{name}") or "" for name in fields)
+    return personas.person(first_name=first, last_name=last, company=company, email=email)
 
 
 def _dial(state: dict, verb: dict) -> None:

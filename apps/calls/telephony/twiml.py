@@ -1,5 +1,6 @@
-"""The call-control answers (TwiML) our webhooks give, for every mode: the AI voice app, a human
-agent's conference, voicemail drop, the abandoned-call message, the recording disclosure.
+"""The call-control answers (TwiML) our webhooks give, for every mode: the AI voice app (and its warm
+transfer into a human agent's conference), a human agent's conference, voicemail drop, the
+abandoned-call message, the recording disclosure.
 
 Built with the twilio SDK's VoiceResponse, so what the simulator reads is what Twilio reads.
 """
@@ -86,25 +87,61 @@ def answer_twiml(call, *, disclose: bool) -> str:
         response.say(disclosure_text(campaign), **_voice(campaign))
     ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
     if campaign is not None and campaign.pacing_mode in HUMAN_PACING:
-        dial = Dial(record="record-from-answer-dual" if campaign.record_calls else None,
-                    recording_status_callback=public_url("webhooks:twilio-recording", **ids)
-                    if campaign.record_calls else None)  # fmt: skip
-        dial.conference(
-            conference_name(call), start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
-            status_callback=public_url("webhooks:twilio-conference-status", **ids),
-            status_callback_event="start end join leave",
-        )  # fmt: skip
-        response.append(dial)
+        response.append(_lead_conference(call))
     else:
         response.redirect(public_url("webhooks:twilio-voice", **ids), method="POST")
     return str(response)
 
 
-def agent_leg_twiml(*, lead_name: str, campaign: str, conference: str, status_callback: str = "") -> str:
-    """The agent's leg (spec 004): a whisper with who is calling, then into the lead's conference, which
-    ends when the agent leaves (and with it the lead's call)."""
+def _lead_conference(call) -> Dial:
+    """The lead into the call's conference, where their human agent joins them (human mode, and the AI's
+    warm transfer): its status callbacks keep the call in step; it ends when the lead leaves."""
+    campaign = call.campaign
+    ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
+    record = campaign is not None and campaign.record_calls and campaign.pacing_mode in HUMAN_PACING
+    callback = public_url("webhooks:twilio-recording", **ids) if record else None
+    dial = Dial(record="record-from-answer-dual" if record else None, recording_status_callback=callback)
+    dial.conference(
+        conference_name(call), start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
+        status_callback=public_url("webhooks:twilio-conference-status", **ids),
+        status_callback_event="start end join leave",
+    )  # fmt: skip
+    return dial
+
+
+def transfer_twiml(call, *, say: str) -> str:
+    """The AI's warm transfer: it says it is connecting the person, who then waits in the call's
+    conference for the human agent (rung meanwhile) to join."""
     response = VoiceResponse()
-    if lead_name:
+    if say:
+        response.say(say, **_voice(call.campaign))
+    response.append(_lead_conference(call))
+    return str(response)
+
+
+def transfer_failed_twiml(call, *, callback_at) -> str:
+    """Nobody of the team answered a transfer: a colleague will call back (the call ends)."""
+    from apps.core import clock
+    from apps.voice.brains.scripted import spoken_time
+    from apps.voice.extraction import zone
+
+    tz = zone(call.lead.timezone or (call.campaign.timezone if call.campaign_id else ""))
+    when = spoken_time(callback_at, tz=tz, now=clock.now())
+    response = VoiceResponse()
+    response.say(f"I'm sorry, none of my colleagues could take your call right now. One of them will call you "
+                 f"back {when}. Thank you, goodbye.", **_voice(call.campaign))  # fmt: skip
+    response.hangup()
+    return str(response)
+
+
+def agent_leg_twiml(*, lead_name: str, campaign: str, conference: str, status_callback: str = "",
+                    whisper: str = "") -> str:  # fmt: skip
+    """The agent's leg (spec 004): a whisper with who is calling (a warm transfer's: its summary), then
+    into the lead's conference, which ends when the agent leaves (and with it the lead's call)."""
+    response = VoiceResponse()
+    if whisper:
+        response.say(whisper)
+    elif lead_name:
         response.say(f"Lead {lead_name}" + (f", campaign {campaign}" if campaign else ""))
     dial = Dial()
     dial.conference(conference, start_conference_on_enter=True, end_conference_on_exit=True, beep=False,

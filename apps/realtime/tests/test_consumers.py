@@ -19,7 +19,7 @@ from apps.agents.services import agent_set_presence
 from apps.calls.choices import CallStatus
 from apps.calls.models import Call
 from apps.calls.outcomes import finalize
-from apps.calls.telephony.base import callback_urls
+from apps.calls.telephony.base import callback_urls, public_url
 from apps.calls.tests import factories as f
 from apps.calls.tests.fake_twilio import post_callback
 from apps.campaigns.models import PacingMode
@@ -452,5 +452,44 @@ def test_a_socket_idle_longer_than_redis_read_timeout_stays_up(acme, maria, bob_
         await sync_to_async(agent_set_presence)(agent=bob_agent, status=Presence.AVAILABLE)
         assert (await _next(dashboard, "agent:status:updated"))["status"] == "available"
         await dashboard.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_warm_transfer_pops_the_lead_with_the_ai_transcript_so_far(acme, bob, bob_agent, settings):
+    settings.VOICE_BRAIN, settings.LLM_BASE_URL = "scripted", ""
+    group, _ = f.human_agents(acme, 0)
+    Agent.objects.filter(pk=bob_agent.pk).update(group=group, status=Presence.AVAILABLE)
+    campaign = f.campaign(acme, group=group, name="Spring", success_criteria="Book a demo.")
+    lead = f.lead(acme, "+12125550188", campaign=campaign, first_name="John", last_name="Doe")
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.CALLING)
+    call = f.call(lead, status=CallStatus.IN_PROGRESS, provider="twilio", call_sid="CA" + secrets.token_hex(16),
+                  agent=campaign.ai_agent)  # fmt: skip
+    voice = public_url("webhooks:twilio-voice", callId=str(call.pk), tenantId=str(acme.pk))
+    params = {"AccountSid": "AC" + "a1" * 16, "CallSid": call.call_sid, "CallStatus": "in-progress"}
+    token = _token(bob)
+
+    def turn(speech: str = "") -> None:
+        extra = {"SpeechResult": speech, "Confidence": "0.9"} if speech else {}
+        assert post_callback(Client(), voice, {**params, **extra}).status_code == 200
+
+    async def scenario():
+        console, _ = await _open(token=token)
+        await console.send_json_to({"event": "agent:join", "data": {"agentId": str(bob_agent.pk)}})
+        await _next(console, "agent:joined")
+        await sync_to_async(turn)()  # the greeting
+        await sync_to_async(turn)("Can I speak to a real person please?")
+
+        pop = await _next(console, "incoming:call")
+        assert (pop["callId"], pop["agentId"], pop["first_name"]) == (str(call.pk), str(bob_agent.pk), "John")
+        assert "history" in pop and pop["campaign"] == "Spring"
+        assert [(line["speaker"], bool(line["at"])) for line in pop["transcript"]] == [
+            ("agent", True), ("customer", True), ("agent", True)]  # fmt: skip
+        assert pop["transcript"][0]["text"].startswith("Hello John")
+        assert pop["transcript"][1]["text"] == "Can I speak to a real person please?"
+        assert "connecting you now" in pop["transcript"][2]["text"]
+        assert pop["transfer"]["reason"] == "human_request"
+        assert pop["transfer"]["whisper"].startswith("Transfer from the AI assistant. John Doe asked to speak")
+        await console.disconnect()
 
     async_to_sync(scenario)()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from apps.voice.brains import Reply, Turn
 from apps.voice.choices import Objection
-from apps.voice.machine import NEXT_STEP_COLLEAGUE, NEXT_STEP_INFORMATION, Action
+from apps.voice.machine import NEXT_STEP_COLLEAGUE, NEXT_STEP_INFORMATION, TRANSFER_SUCCESS, Action
 
 _ACKS = ("Thanks for sharing that.", "That's helpful.", "I see.", "Got it.")
 
@@ -36,6 +36,8 @@ class ScriptedBrain:
         preface = ""
         if decision.preface == "identity":
             preface = f"This is {ctx.value('agent_name')}, an AI assistant calling on behalf of {business}."
+        elif decision.preface == "no_agent":
+            preface = "I'm sorry, all of my colleagues are busy right now."
         elif decision.preface == "pricing":
             preface = f"Good question. Pricing depends on what you need, so {business} will give you an exact quote."
         action = decision.action
@@ -59,6 +61,8 @@ class ScriptedBrain:
         if action == Action.ASK_CALLBACK_TIME:
             if decision.objection == Objection.TIMING:
                 return ask(ctx.script.handlers[Objection.TIMING])
+            if decision.preface == "no_agent":
+                return ask("When is a good time for one of them to call you back?")
             if decision.next_step == NEXT_STEP_COLLEAGUE:
                 return ask("When is a good time for one of my colleagues to call you?", "Of course.")
             return ask("When would be a good time to call you back?", "Of course.")
@@ -86,6 +90,11 @@ class ScriptedBrain:
             step = conv.next_step or ctx.next_step
             follow = f"We'll be in touch {step}." if step.startswith("to ") else f"We'll be in touch about {step}."
             return say(f"Wonderful. {sent}{follow} Thank you for your time, {first_name}, and have a great day.")
+        if action == Action.TRANSFER:
+            if decision.transfer == TRANSFER_SUCCESS:
+                return say("Wonderful. I'm connecting you now with one of my colleagues, who will take it from "
+                           "here. Please stay on the line.")  # fmt: skip
+            return say("Of course. I'm connecting you now with one of my colleagues. Please stay on the line.")
         if action == Action.CLOSE_NOT_INTERESTED:
             return say("No problem at all. Thank you for your time, and have a great day.")
         if action == Action.CLOSE_DNC:

@@ -10,6 +10,7 @@ import pytest
 from apps.calls.choices import CallStatus
 from apps.calls.events import drain
 from apps.calls.models import Call
+from apps.calls.telephony import personas
 from apps.calls.telephony.base import callback_urls, public_url
 from apps.calls.tests import factories as f
 from apps.calls.tests.fake_twilio import post_callback
@@ -27,21 +28,22 @@ def _done(call) -> tuple[Conversation, Call, Lead]:
     return conv, call, Lead.objects.get(pk=call.lead_id)
 
 
+def _lines(name: str, call) -> list[str]:
+    """What the persona says to a campaign of the default script (the simulator's personas: the
+    same people the demo's calls talk to); a silence is an empty turn."""
+    lead = call.lead
+    person = personas.person(first_name=lead.first_name, last_name=lead.last_name, company=lead.company_name,
+                             email=lead.email)  # fmt: skip
+    return [line or "" for line in personas.PERSONAS[name].script(person)]
+
+
 def _said(call) -> list[tuple[str, str]]:
     return [(turn["speaker"], turn["text"]) for turn in Call.objects.get(pk=call.pk).transcript]
 
 
 def test_the_interested_persona_books_the_demo(pat, text_call, talk):
     call = text_call(pat)
-    replies = talk(call, [
-        "Yes, I have a minute.",
-        "Honestly we miss a lot of calls while we're out on jobs.",
-        "People just hang up and call someone else.",
-        "As soon as possible, this month if we can.",
-        "Yes, I own the business.",
-        "Sure, let's book a demo.",
-        "It's pat at leeplumbing dot com.",
-    ])  # fmt: skip
+    replies = talk(call, _lines(personas.INTERESTED, call))
     assert [r.state for r in replies] == ["discovery", "discovery", "qualification", "qualification", "closing",
                                           "closing", "ended"]  # fmt: skip
     assert [r.ended for r in replies] == [False] * 6 + [True]
@@ -71,14 +73,7 @@ def test_the_interested_persona_books_the_demo(pat, text_call, talk):
 
 def test_the_objection_then_interested_persona_gets_an_answer_then_books(pat, text_call, talk):
     call = text_call(pat)
-    replies = talk(call, [
-        "Yes, go ahead.",
-        "We already use another provider for that.",
-        "Hmm, okay, that sounds interesting, tell me more.",
-        "How much does it cost?",
-        "I'm the owner, so it's up to me.",
-        "Yes, book the demo. My email is pat@leeplumbing.com",
-    ])  # fmt: skip
+    replies = talk(call, _lines(personas.OBJECTION_THEN_INTERESTED, call))
     assert replies[1].say.startswith("Good to hear you have something in place. Many of our customers compared "
                                      "missed-call text-back with their current provider")  # fmt: skip
     assert replies[3].say.startswith("Good question. Pricing depends on what you need, so Acme will give you an "
@@ -94,7 +89,7 @@ def test_the_objection_then_interested_persona_gets_an_answer_then_books(pat, te
 
 def test_the_not_interested_persona_is_let_go_at_once(pat, text_call, talk):
     call = text_call(pat)
-    [reply] = talk(call, ["I'm not interested, thanks."])
+    [reply] = talk(call, _lines(personas.NOT_INTERESTED, call))
     assert reply.ended and reply.say == "No problem at all. Thank you for your time, and have a great day."
     assert reply.analysis.intent == "not_interested" and reply.analysis.sentiment < 0
     conv, call, lead = _done(call)
@@ -108,7 +103,7 @@ def test_the_not_interested_persona_is_let_go_at_once(pat, text_call, talk):
 
 def test_the_callback_persona_is_called_back_when_they_said(pat, text_call, talk, wednesday_morning):
     call = text_call(pat)
-    [reply] = talk(call, ["I'm busy right now, can you call me back tomorrow at 3pm?"])
+    [reply] = talk(call, _lines(personas.CALLBACK, call))
     assert reply.ended and reply.say == "Of course. We'll call you back tomorrow at 3 PM. Thank you, goodbye."
     when = dt.datetime(2026, 12, 3, 15, 0, tzinfo=NEW_YORK)
     conv, call, lead = _done(call)
@@ -129,8 +124,7 @@ def test_a_callback_without_a_time_asks_for_one(pat, text_call, talk, wednesday_
 
 def test_the_do_not_call_persona_is_on_the_list_before_the_call_ends(pat, text_call, talk):
     call = text_call(pat)
-    talk(call, ["Yes?"])
-    [reply] = talk(call, ["Please take me off your list and stop calling me."])
+    [_, reply] = talk(call, _lines(personas.DO_NOT_CALL, call))
     assert (
         reply.ended and reply.say == "Understood. I've removed your number and Acme will not call you again. Goodbye."
     )
@@ -145,7 +139,7 @@ def test_the_do_not_call_persona_is_on_the_list_before_the_call_ends(pat, text_c
 
 def test_the_silent_persona_is_asked_again_then_let_go(pat, text_call, talk):
     call = text_call(pat)
-    replies = talk(call, ["", ""])
+    replies = talk(call, _lines(personas.SILENT, call))
     assert replies[0].say == ("Sorry, I didn't catch that. Hello Pat, this is Ava calling from Acme. Do you have a "
                               "minute?")  # fmt: skip
     assert replies[1].ended and replies[1].say == "I'll let you go. Thank you, goodbye."
@@ -159,7 +153,7 @@ def test_the_silent_persona_is_asked_again_then_let_go(pat, text_call, talk):
 
 def test_the_voicemail_persona_gets_the_campaigns_message(pat, text_call, talk):
     call = text_call(pat)
-    [reply] = talk(call, ["Hi, you've reached Pat. Please leave a message after the beep."])
+    [reply] = talk(call, _lines(personas.VOICEMAIL, call))
     assert reply.ended and reply.voicemail
     assert reply.say == "Hi, this is Acme. Call us back at 1 4 1 5 5 5 5 0 0 0 0."  # the campaign's caller ID
     conv, call, lead = _done(call)
