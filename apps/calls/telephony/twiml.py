@@ -5,6 +5,8 @@ abandoned-call message, the recording disclosure.
 Built with the twilio SDK's VoiceResponse, so what the simulator reads is what Twilio reads.
 """
 
+import re
+
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from apps.calls.telephony.base import conference_name, public_url
@@ -18,9 +20,25 @@ ABANDON = ("Hello, this is {company}. We tried to reach you but no one was free 
 VOICEMAIL = "Hello, this is {company}. Sorry we missed you. Please call us back at {callback_number}. Thank you."
 
 
+# Twilio's <Say> voices: its three classic ones and the Amazon Polly and Google voices it hosts.
+_TWILIO_VOICE = re.compile(r"^(man|woman|alice|(Polly|Google)\.[A-Za-z0-9_.\-]+)$")
+# What people say on these calls, as recognition hints (with the business's and the product's names).
+_HINTS = ("yes", "no", "not interested", "call me back", "tomorrow", "next week", "demo", "price", "email",
+          "do not call", "remove me", "speak to a person")  # fmt: skip
+
+
 def _voice(campaign) -> dict:
     language = (campaign.ai_voice_language if campaign is not None else "") or "en-US"
+    voice = campaign.ai_voice_id if campaign is not None else ""
+    if voice and _TWILIO_VOICE.match(voice):
+        return {"language": language, "voice": voice}
     return {"language": language}
+
+
+def _hints(call) -> str:
+    campaign = call.campaign
+    names = [call.tenant.name, getattr(campaign, "client_name", ""), getattr(campaign, "client_service", "")]
+    return ", ".join([*(name[:60] for name in names if name), *_HINTS])
 
 
 def _company(call) -> str:
@@ -165,7 +183,8 @@ def voice_turn_twiml(call, *, say: str, listen: bool) -> str:
     ids = {"callId": str(call.pk), "tenantId": str(call.tenant_id)}
     if listen:
         # barge_in: the person may talk over the agent; Twilio stops speaking and listens.
-        gather = Gather(input="speech", speech_timeout="auto", timeout=5, barge_in=True,
+        gather = Gather(input="speech", speech_timeout="auto", timeout=5, barge_in=True, hints=_hints(call),
+                        language=_voice(call.campaign)["language"],
                         action=public_url("webhooks:twilio-voice", **ids), method="POST")  # fmt: skip
         gather.say(say, **_voice(call.campaign))
         response.append(gather)

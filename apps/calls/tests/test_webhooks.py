@@ -675,6 +675,19 @@ def test_the_voice_app_greets_then_listens_for_speech(client, acme):
     assert [turn["speaker"] for turn in call.transcript] == ["agent"]
 
 
+@pytest.mark.parametrize(("voice_id", "said_by"), [("Polly.Joanna", "Polly.Joanna"), ("bella", None), ("", None)])
+def test_the_voice_app_speaks_with_the_campaigns_voice_and_listens_in_its_language(client, acme, voice_id, said_by):
+    call = _live_call(acme, status=CallStatus.IN_PROGRESS, ai_voice_id=voice_id, ai_voice_language="es-MX",
+                      client_service="Solar panels")  # fmt: skip
+
+    gather = _twiml(post_callback(client, _url(call, "voice"), _params(call, CallStatus="in-progress")))[0]
+
+    assert (gather.get("language"), gather.get("speechTimeout"), gather.get("bargeIn")) == ("es-MX", "auto", "true")
+    assert {"Acme", "Solar panels", "call me back", "not interested"} <= set(gather.get("hints").split(", "))
+    say = gather.find("Say")
+    assert (say.get("language"), say.get("voice")) == ("es-MX", said_by)  # only a voice Twilio has
+
+
 def test_silence_twice_ends_the_call_politely(client, acme):
     call = _live_call(acme, status=CallStatus.IN_PROGRESS)
     silent = _url(call, "voice", silence="1")
