@@ -64,12 +64,20 @@ class _Merge(Func):
     output_field = models.JSONField()
 
 
-def _merged(**values) -> _Merge:
+def merged_metadata(**values) -> _Merge:
     return _Merge(F("metadata"), Value(values, output_field=models.JSONField()))
 
 
 def metadata_merge(call_id, **values) -> int:
-    return Call.objects.filter(pk=call_id).update(metadata=_merged(**values))
+    return Call.objects.filter(pk=call_id).update(metadata=merged_metadata(**values))
+
+
+def metadata_flag_claim(call_id, key: str, **values) -> bool:
+    """Set metadata[key] = True (and merge `values`) unless it is set already: True for the one caller
+    that set it. Two paths that may both act (the answer webhook and the AMD callback both dropping a
+    voicemail, say) ask this first, so only one acts."""
+    return bool(Call.objects.filter(pk=call_id).exclude(metadata__contains={key: True})
+                .update(metadata=merged_metadata(**{key: True}, **values)))  # fmt: skip
 
 
 def _locked(call_id) -> Call:
@@ -121,7 +129,7 @@ def agent_leg_dial(*, call_id: str, agent_id: str) -> str:
     ringing = Call.objects.filter(pk=call_id, agent_id=agent_id, status=CallStatus.IN_PROGRESS).exclude(
         metadata__contains={"agent_leg_agent": agent_id}
     )
-    if not ringing.update(metadata=_merged(agent_leg_agent=agent_id)):
+    if not ringing.update(metadata=merged_metadata(agent_leg_agent=agent_id)):
         return "not ringing"
     call = Call.objects.select_related("tenant", "campaign", "lead").get(pk=call_id)
     agent = Agent.objects.get(pk=agent_id, tenant_id=call.tenant_id)

@@ -75,13 +75,13 @@ def _on_amd(event: CallEvent, at: dt.datetime) -> None:
     call = Call.objects.select_related("tenant", "campaign", "lead").get(pk=event.call_id)
     if answered_by in MACHINE and call.is_live and call.campaign_id and not call.metadata.get("voicemail_dropped"):
         campaign = call.campaign
-        if campaign.voicemail_drop_url or campaign.voicemail_drop_text:
+        if (campaign.voicemail_drop_url or campaign.voicemail_drop_text) and conference.metadata_flag_claim(
+                call.pk, "voicemail_dropped"):  # the answer webhook may be dropping it at this moment  # fmt: skip
             try:
                 provider_named(call.provider).play_and_hangup(call, twiml.voicemail_twiml(call))
             except ProviderError as exc:
                 logger.warning("call %s: voicemail drop failed: %s", call.pk, exc)
-                return
-            Call.objects.filter(pk=call.pk).update(metadata={**call.metadata, "voicemail_dropped": True})
+                conference.metadata_merge(call.pk, voicemail_dropped=False)
 
 
 def _on_recording(event: CallEvent, at: dt.datetime) -> None:

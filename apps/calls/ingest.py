@@ -27,7 +27,6 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected, SerializationFailure
@@ -98,7 +97,8 @@ def callback_from(name: str, query: dict, form: dict) -> Callback | int:
     return Callback(
         tenant_id=tenant_id, call_id=call_id, kind=kind, dedupe_key=key(query, form)[:120],
         provider_status=(form.get("CallStatus") or form.get("StatusCallbackEvent") or "")[:32],
-        sequence=int(sequence) if sequence.isdigit() else None, payload=payload, received_at=timezone.now(),
+        sequence=int(sequence) if sequence.isdigit() and int(sequence) < 2**31 else None, payload=payload,
+        received_at=timezone.now(),
     )  # fmt: skip
 
 
@@ -204,15 +204,16 @@ class _Writer:
     def _store(callbacks: list[Callback], attempts: int = 3) -> list[bool | None]:
         """store_many in a transaction, tried again when PostgreSQL picked it as a deadlock's victim
         (a drain's lock on a call against this batch's foreign-key checks, say)."""
-        for attempt in range(1, attempts + 1):
+        for _ in range(attempts - 1):
             try:
                 with transaction.atomic():
                     return store_many(callbacks)
             except OperationalError as exc:
-                if attempt == attempts or not isinstance(exc.__cause__, (DeadlockDetected, SerializationFailure)):
+                if not isinstance(exc.__cause__, (DeadlockDetected, SerializationFailure)):
                     raise
                 logger.warning("storing %d callbacks: %s; trying again", len(callbacks), type(exc.__cause__).__name__)
-        raise AssertionError("unreachable")
+        with transaction.atomic():  # the last try: whatever goes wrong now is the answer
+            return store_many(callbacks)
 
 
 def _resolve(loop, future, result=None, *, exc: BaseException | None = None) -> None:
@@ -289,7 +290,7 @@ class CallbackIngest:
         return (404, "") if stored is None else (204, "")
 
     async def _verified(self, scope, raw_query: str, query: dict, form: dict) -> bool:
-        from apps.calls.telephony.base import signature_valid
+        from apps.calls.telephony.base import signed
         from apps.calls.webhooks import cached_token, token_for
 
         signature = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-twilio-signature"), "")
@@ -304,6 +305,5 @@ class CallbackIngest:
                 return False
         if token is None:
             return False
-        path = scope.get("root_path", "") + scope["path"]
-        url = settings.PUBLIC_BASE_URL.rstrip("/") + path + (f"?{raw_query}" if raw_query else "")
-        return signature_valid(url, form, signature, token)
+        path = scope.get("root_path", "") + scope["path"] + (f"?{raw_query}" if raw_query else "")
+        return signed(path, form, signature, token)

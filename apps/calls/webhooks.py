@@ -21,13 +21,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.calls.choices import MACHINE, CallOutcome, CallStatus, EventKind
-from apps.calls.compliance import RuleBook
-from apps.calls.conference import agent_claim, agent_ring
+from apps.calls.conference import agent_claim, agent_ring, merged_metadata, metadata_flag_claim
+from apps.calls.dialer.place import rules_for
 from apps.calls.events import wake_drain
 from apps.calls.ingest import callback_from, store_many
 from apps.calls.models import Call
 from apps.calls.telephony import twiml
-from apps.calls.telephony.base import auth_token, public_url, signature_valid
+from apps.calls.telephony.base import auth_token, public_url, signed
 from apps.calls.transitions import call_move, event_record
 from apps.campaigns.models import HUMAN_PACING
 from apps.core import clock
@@ -65,8 +65,7 @@ def _verified(request) -> bool:
     token = token_for(request.GET.get("tenantId", ""))
     if token is None:
         return False
-    url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
-    return signature_valid(url, request.POST.dict(), request.headers.get("X-Twilio-Signature", ""), token)
+    return signed(request.get_full_path(), request.POST.dict(), request.headers.get("X-Twilio-Signature", ""), token)
 
 
 def twilio_webhook(view):
@@ -144,7 +143,7 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
     if call is None:
         return _xml(twiml.hangup_twiml())
     post, at = request.POST, clock.now()
-    attempt = int(request.GET.get("attempt", "1") or 1)
+    attempt = int(request.GET["attempt"]) if request.GET.get("attempt", "").isdigit() else 1
     answered_by = (post.get("AnsweredBy") or "")[:24]
     with transaction.atomic():
         event_record(tenant_id=call.tenant_id, call_id=call.pk, kind=EventKind.ANSWER,
@@ -154,8 +153,8 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
                   fields={"answered_by": answered_by} if answered_by else None)  # fmt: skip
     campaign = call.campaign
     if answered_by in MACHINE:
-        if campaign is not None and (campaign.voicemail_drop_url or campaign.voicemail_drop_text):
-            Call.objects.filter(pk=call.pk).update(metadata={**call.metadata, "voicemail_dropped": True})
+        if (campaign is not None and (campaign.voicemail_drop_url or campaign.voicemail_drop_text)
+                and metadata_flag_claim(call.pk, "voicemail_dropped")):  # fmt: skip
             return _xml(twiml.voicemail_twiml(call))
         return _xml(twiml.hangup_twiml())
     lead = call.lead
@@ -163,14 +162,14 @@ def answer(request):  # noqa: PLR0911 - a return a way the call goes
         campaign is not None
         and campaign.record_calls
         and attempt == 1
-        and RuleBook.for_tenant(call.tenant_id).all_party_consent(lead.phone_region, lead.subdivision)
+        and rules_for(call.tenant_id).all_party_consent(lead.phone_region, lead.subdivision)
     )
     if campaign is None or campaign.pacing_mode not in HUMAN_PACING:
         return _xml(twiml.answer_twiml(call, disclose=disclose))
     agent = agent_claim(call) if not call.metadata.get("agent_connected") else call.agent
     if agent is not None:
         if not call.metadata.get("agent_connected"):
-            Call.objects.filter(pk=call.pk).update(agent=agent, metadata={**call.metadata, "agent_connected": True})
+            Call.objects.filter(pk=call.pk).update(agent=agent, metadata=merged_metadata(agent_connected=True))
             agent_ring(call, agent)
         return _xml(twiml.answer_twiml(call, disclose=disclose))
     if attempt < max(1, int(settings.DIALER_ABANDON_SECONDS)):

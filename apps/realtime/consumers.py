@@ -22,34 +22,45 @@ from apps.tenants.choices import STAFF_ROLES
 UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 4401, 4403, 4404
 
 
+@database_sync_to_async
+def _refusal(user, *, staff_only: bool) -> int | None:
+    if user.tenant_id is None or user.tenant.is_suspended:
+        return FORBIDDEN
+    if staff_only and user.role not in STAFF_ROLES:
+        return FORBIDDEN
+    return None
+
+
+async def admit(consumer, *, staff_only: bool = False):
+    """Accept the handshake (with the bearer subprotocol when the client asked for it) and return the
+    signed-in member of an active tenant; otherwise close with 4401 or 4403 and return None. Every
+    socket of ours starts here (apps.voice.consumers too)."""
+    subprotocol = BEARER if (consumer.scope.get("subprotocols") or [None])[0] == BEARER else None
+    await consumer.accept(subprotocol=subprotocol)  # accept first, so the close code reaches the client
+    user = consumer.scope.get("user")
+    if user is None or not user.is_authenticated:
+        await consumer.close(code=UNAUTHENTICATED)
+        return None
+    refusal = await _refusal(user, staff_only=staff_only)
+    if refusal:
+        await consumer.close(code=refusal)
+        return None
+    return user
+
+
 class _TenantSocket(AsyncJsonWebsocketConsumer):
     """Accepts only a signed-in member of an active tenant; remembers which groups it joined."""
 
     staff_only = False
 
     async def connect(self):
-        subprotocol = BEARER if (self.scope.get("subprotocols") or [None])[0] == BEARER else None
-        await self.accept(subprotocol=subprotocol)  # accept first, so the close code reaches the client
         self.joined: set[str] = set()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=UNAUTHENTICATED)
-            return
-        refusal = await self._refusal(user)
-        if refusal:
-            await self.close(code=refusal)
+        user = await admit(self, staff_only=self.staff_only)
+        if user is None:
             return
         self.user, self.tenant_id, self.is_staff = user, user.tenant_id, user.role in STAFF_ROLES
         await self.join(self.first_group())
         await self.send_event("connected", await self.hello())
-
-    @database_sync_to_async
-    def _refusal(self, user) -> int | None:
-        if user.tenant_id is None or user.tenant.is_suspended:
-            return FORBIDDEN
-        if self.staff_only and user.role not in STAFF_ROLES:
-            return FORBIDDEN
-        return None
 
     def first_group(self) -> str:
         raise NotImplementedError

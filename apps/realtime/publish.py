@@ -35,10 +35,10 @@ def groups_for(tenant_id, *, agent_id=None, everyone: bool = False) -> list[str]
     """Who hears an event: the tenant's supervisors always, one agent's console when named, every
     console of the tenant when `everyone`."""
     groups = [supervisors_group(tenant_id)]
-    if agent_id is not None:
-        groups.append(agent_group(agent_id))
-    if everyone:
+    if everyone:  # the agent's own console is one of them: once is enough
         groups.append(tenant_group(tenant_id))
+    elif agent_id is not None:
+        groups.append(agent_group(agent_id))
     return groups
 
 
@@ -101,10 +101,11 @@ def publish(event: str, data: dict, *, tenant_id, agent_id=None, everyone: bool 
     if not connection.in_atomic_block:
         _flush(messages)
         return
-    # The transaction's batch is the one whose flush is still among its commit callbacks (a rollback
-    # drops the callbacks, and with them the batch).
-    for _sids, callback, _robust in connection.run_on_commit:
-        if isinstance(callback, _Batch):
+    # The batch is the one registered at this very savepoint level: a rollback to a savepoint drops the
+    # callbacks registered inside it, so an event joins only a batch that is dropped exactly when it is.
+    here = set(connection.savepoint_ids)
+    for sids, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _Batch) and sids == here:
             callback.messages.extend(messages)
             return
     transaction.on_commit(_Batch(messages))

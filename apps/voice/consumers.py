@@ -21,13 +21,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.calls.models import Call
 from apps.core.exceptions import ApplicationError
-from apps.realtime.auth import BEARER
+from apps.realtime.consumers import NOT_FOUND, admit
 from apps.tenants.choices import STAFF_ROLES
 from apps.voice import services
 from apps.voice.analysis import TurnAnalysis
 from apps.voice.models import Conversation
 
-UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 4401, 4403, 4404
 MAX_TEXT = 2000
 
 
@@ -37,15 +36,9 @@ def call_group(call_id: str) -> str:
 
 class VoiceCallConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        subprotocol = BEARER if (self.scope.get("subprotocols") or [None])[0] == BEARER else None
-        await self.accept(subprotocol=subprotocol)  # first, so that the close code reaches the client
         self.group = None
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=UNAUTHENTICATED)
-            return
-        if user.tenant_id is None or await database_sync_to_async(lambda: user.tenant.is_suspended)():
-            await self.close(code=FORBIDDEN)
+        user = await admit(self)
+        if user is None:
             return
         call = await self._call(user, self.scope["url_route"]["kwargs"]["call_id"])
         if call is None:

@@ -152,3 +152,9 @@ def sign(url: str, params: dict, token: str) -> str:
 
 def signature_valid(url: str, params: dict, signature: str, token: str) -> bool:
     return bool(signature) and RequestValidator(token).validate(url, params, signature)
+
+
+def signed(full_path: str, params: dict, signature: str, token: str) -> bool:
+    """Whether a request to `full_path` (path and query string, as received) carries the signature
+    Twilio computes over our public URL (PUBLIC_BASE_URL: deployments behind a proxy)."""
+    return signature_valid(settings.PUBLIC_BASE_URL.rstrip("/") + full_path, params, signature, token)

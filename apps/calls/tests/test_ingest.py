@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from apps.calls.choices import CallStatus, EventKind
+from apps.calls.ingest import callback_from
 from apps.calls.models import CallEvent
 from apps.calls.telephony.base import auth_token, callback_urls, sign
 from apps.calls.tests import factories as f
@@ -109,6 +110,17 @@ def test_unknown_and_malformed_ids_are_refused_without_a_server_error(server, ac
     assert not CallEvent.objects.exists()
 
 
+def test_a_body_that_is_not_utf8_is_400_and_stores_nothing(server, acme):
+    [call] = _calls(acme, 1)
+    url = callback_urls(call)["status"]
+    body = b"CallSid=" + call.call_sid.encode() + b"&CallStatus=ringing&Caller=\xff\xfe"
+
+    response = requests.post(url, data=body, timeout=10, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "whatever"})  # fmt: skip
+
+    assert response.status_code == 400 and not CallEvent.objects.exists()
+
+
 def test_an_oversized_body_is_413_and_other_methods_reach_django(server, acme):
     [call] = _calls(acme, 1)
     url = callback_urls(call)["status"]
@@ -137,3 +149,10 @@ def test_a_burst_of_concurrent_callbacks_with_duplicates_is_stored_exactly_once(
     assert CallEvent.objects.filter(call__in=calls).count() == len(script)
     for call in calls:
         assert sorted(CallEvent.objects.filter(call=call).values_list("sequence_number", flat=True)) == [1, 2, 3, 4]
+
+
+def test_a_sequence_number_too_big_for_the_column_is_kept_as_none(acme):
+    ids = {"callId": "01a2339a-3ea6-7bac-878f-3721f5df2c30", "tenantId": str(acme.pk)}
+    big = callback_from("status", ids, {"CallSid": "CA1", "CallStatus": "ringing", "SequenceNumber": "9" * 12})
+    small = callback_from("status", ids, {"CallSid": "CA1", "CallStatus": "ringing", "SequenceNumber": "7"})
+    assert (big.sequence, small.sequence) == (None, 7)  # one such callback must not fail its whole batch

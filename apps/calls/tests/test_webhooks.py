@@ -189,6 +189,17 @@ def test_a_malformed_tenant_id_is_refused_not_a_server_error(client, acme):
     assert not CallEvent.objects.exists()
 
 
+def test_a_malformed_attempt_in_the_answer_url_is_the_first_attempt_not_a_server_error(client, acme):
+    call = _live_call(acme)
+    url = _url(call, "answer").replace("attempt=1", "attempt=x") if "attempt=" in _url(call, "answer") else (
+        _url(call, "answer") + "&attempt=x")  # fmt: skip
+
+    root = _twiml(post_callback(client, url, _params(call, CallStatus="in-progress")))
+
+    assert root.tag == "Response"
+    assert Call.objects.get(pk=call.pk).status == CallStatus.IN_PROGRESS
+
+
 def test_webhooks_answer_only_post(client, acme):
     call = _live_call(acme)
     path = _url(call, "status").removeprefix("http://127.0.0.1:8000")
@@ -334,6 +345,20 @@ def test_asynchronous_amd_drops_the_voicemail_through_twilio(client, acme, twili
     assert _verbs(root) == ["Say", "Hangup"] and root[0].text == "Hi, this is Acme."
     call.refresh_from_db()
     assert call.answered_by == "machine_end_beep" and call.metadata["voicemail_dropped"] is True
+
+
+def test_a_voicemail_dropped_by_the_answer_webhook_is_not_dropped_again_by_the_amd_callback(client, acme, twilio_fake):
+    call = _live_call(acme, status=CallStatus.RINGING, voicemail_drop_text="Hi, this is {company}.")
+    twilio_fake.requests.clear()
+    machine = {"AnsweredBy": "machine_end_beep", "CallStatus": "in-progress"}
+
+    root = _twiml(post_callback(client, _url(call, "answer"), _params(call, **machine)))
+    assert post_callback(client, _url(call, "amd"), _params(call, **machine)).status_code == 204
+    drain()
+
+    assert _verbs(root) == ["Say", "Hangup"]  # dropped once, by the answer's TwiML
+    assert twilio_fake.received("POST", f"/Calls/{call.call_sid}.json") == []  # not again through the REST API
+    assert Call.objects.get(pk=call.pk).metadata["voicemail_dropped"] is True
 
 
 def test_asynchronous_amd_leaves_a_person_alone(client, acme, twilio_fake):
