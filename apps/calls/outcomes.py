@@ -23,7 +23,8 @@ from apps.calls.seeds import STANDARD_DISPOSITIONS
 from apps.core import clock
 from apps.core.actors import SYSTEM
 from apps.leads.choices import ActivityType, Disposition, LeadStage, LeadStatus
-from apps.leads.models import DncSource, DoNotCallEntry, Lead, LeadActivity
+from apps.leads.models import DncSource, Lead, LeadActivity
+from apps.leads.services import dnc_add
 from apps.realtime import events as live
 from apps.realtime.stats import campaign_changed
 from apps.scoring.tasks import rescore_after_commit
@@ -161,13 +162,12 @@ def _apply_to_lead(call: Call, lead: Lead, *, outcome: str, code: str, dispositi
         lead.stage, lead.converted_at = LeadStage.CONVERTED, lead.converted_at or at
     if disposition is not None and disposition.dnc:
         lead.do_not_call = True
-        DoNotCallEntry.objects.get_or_create(
-            tenant_id=lead.tenant_id,
-            phone_e164=lead.phone_e164,
-            defaults={"source": DncSource.CALL, "reason": f"Call {call.pk}"},
-        )
     lead.save(update_fields=["attempts_count", "last_call_at", "disposition", "stage", "status", "next_call_at",
                              "converted_at", "do_not_call", "sub_status", "updated_at"])  # fmt: skip
+    if lead.do_not_call and disposition is not None and disposition.dnc:
+        # The tenant's list, and every other lead of the tenant with this number, as any DNC entry does.
+        dnc_add(tenant=call.tenant, actor=SYSTEM, phone=lead.phone_e164, reason=f"Call {call.pk}",
+                source=DncSource.CALL)  # fmt: skip
     LeadActivity.objects.create(
         tenant_id=lead.tenant_id, lead=lead, activity_type=ActivityType.CALL_ATTEMPT if dialed else ActivityType.CUSTOM,
         description=f"Call {outcome}" + (f" ({code})" if code != outcome else "") + (f": {note}" if note else ""),

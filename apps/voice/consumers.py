@@ -25,9 +25,8 @@ from apps.realtime.consumers import NOT_FOUND, admit
 from apps.tenants.choices import STAFF_ROLES
 from apps.voice import services
 from apps.voice.analysis import TurnAnalysis
+from apps.voice.api.serializers import VoiceCallRespondInputSerializer
 from apps.voice.models import Conversation
-
-MAX_TEXT = 2000
 
 
 def call_group(call_id: str) -> str:
@@ -86,12 +85,15 @@ class VoiceCallConsumer(AsyncJsonWebsocketConsumer):
         if not self.may_talk:
             await self.error("ROLE_FORBIDDEN", "Only owners, admins and managers hold a voice call; you may listen.")
             return
-        text = message.get("text")
-        if kind == "text_input" and (not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT):
-            await self.error("VALIDATION_ERROR", f"text_input needs a non-empty text of at most {MAX_TEXT} characters.")
-            return
+        text = ""
+        if kind == "text_input":  # the REST flow's rules: an empty text is a silence
+            body = VoiceCallRespondInputSerializer(data={"text": message.get("text", "")})
+            if not body.is_valid():
+                await self.error("VALIDATION_ERROR", f"text_input: {body.errors['text'][0]}")
+                return
+            text = body.validated_data.get("text", "")
         try:
-            out = await self._apply(kind, text or "", str(message.get("reason") or ""))
+            out = await self._apply(kind, text, str(message.get("reason") or ""))
         except ApplicationError as exc:
             await self.error(getattr(exc.detail, "code", "CONFLICT"), str(exc.detail))
             return
@@ -107,11 +109,11 @@ class VoiceCallConsumer(AsyncJsonWebsocketConsumer):
         if kind == "start":
             result = services.voice_call_start(call=call)
         else:
-            result = services.voice_call_respond(call=call, text=text.strip())
+            result = services.voice_call_respond(call=call, text=text)
         return {"type": "ai_response", "call_id": self.call_id, "text": result.say, "audio": None,
                 "state": result.state, "analysis": (result.analysis or TurnAnalysis()).public(),
                 "should_continue": not result.ended,
-                "in_reply_to": text.strip() if kind == "text_input" else None}  # fmt: skip
+                "in_reply_to": text if kind == "text_input" else None}  # fmt: skip
 
     async def voice_out(self, event):
         await self.send_json(event["message"])

@@ -219,9 +219,12 @@ def test_a_human_disposition_overrides(acme):
     assert (call.lead.status, call.lead.next_call_at) == (LeadStatus.SCHEDULED, callback)
     sale = _finish(f.call(f.lead(acme, "+12125550181", campaign=c), disposition="sale"), CallStatus.COMPLETED)
     assert (sale.lead.status, sale.lead.stage, sale.lead.disposition) == (LeadStatus.DONE, "converted", "converted")
+    same_number_elsewhere = f.lead(acme, "+12125550182", campaign=f.campaign(acme))
     stop = _finish(f.call(f.lead(acme, "+12125550182", campaign=c), disposition="do_not_call"), CallStatus.COMPLETED)
     assert stop.lead.status == LeadStatus.DNC and stop.lead.do_not_call
-    assert DoNotCallEntry.objects.filter(tenant=acme, phone_e164="+12125550182").exists()
+    assert DoNotCallEntry.objects.get(tenant=acme, phone_e164="+12125550182").source == "call"
+    same_number_elsewhere.refresh_from_db()  # the list applies to every lead with the number, as any entry does
+    assert (same_number_elsewhere.status, same_number_elsewhere.do_not_call) == (LeadStatus.DNC, True)
     wrong = _finish(f.call(f.lead(acme, "+12125550183", campaign=c), disposition="wrong_number"), CallStatus.COMPLETED)
     assert wrong.lead.status == LeadStatus.FAILED
 

@@ -87,7 +87,7 @@ async def test_audio_and_bad_messages_are_answered_with_a_code(call_id, alice):
         ("not json", "BAD_MESSAGE"),
         ({"text": "no type"}, "BAD_MESSAGE"),
         ({"type": "dance"}, "UNKNOWN_TYPE"),
-        ({"type": "text_input", "text": "   "}, "VALIDATION_ERROR"),
+        ({"type": "text_input", "text": ["not", "text"]}, "VALIDATION_ERROR"),
         ({"type": "text_input", "text": "x" * 2001}, "VALIDATION_ERROR"),
         ({"type": "text_input", "text": "Hello"}, "CALL_NOT_STARTED"),
     ]
@@ -98,6 +98,8 @@ async def test_audio_and_bad_messages_are_answered_with_a_code(call_id, alice):
     assert started["type"] == "ai_response"
     again = await _say(comm, {"type": "start"})
     assert (again["type"], again["code"]) == ("error", "CALL_ALREADY_STARTED")
+    silence = await _say(comm, {"type": "text_input", "text": "   "})  # as in the REST flow: a silence
+    assert silence["type"] == "ai_response" and silence["in_reply_to"] == "" and silence["should_continue"]
     await comm.disconnect()
 
 
